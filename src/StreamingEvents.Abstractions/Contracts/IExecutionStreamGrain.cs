@@ -1,0 +1,31 @@
+namespace StreamingEvents.Contracts;
+
+/// <summary>
+/// The stream of one workflow execution (key: <see cref="ExecutionId.Key"/>). It owns the execution's sequence counter
+/// and retained events, numbers every event of every topic contiguously, acknowledges only durable events, pushes
+/// them live and serves replays.
+/// </summary>
+public interface IExecutionStreamGrain : IGrainWithStringKey
+{
+    /// <summary>Publishes a task's <c>CUSTOM_TASK_STARTED</c> event.</summary>
+    Task<AppendReceipt> StartTaskAsync(TaskStart start);
+
+    /// <summary>Publishes events of an open task, numbered contiguously, once they are durable.</summary>
+    Task<AppendReceipt> AppendAsync(string taskId, TaskEventDraft[] events);
+
+    /// <summary>Reads stored events in order.</summary>
+    /// <exception cref="StreamPositionExpiredException">The position is older than the oldest retained event.</exception>
+    Task<EventPage> ReadAsync(ReadRequest request);
+
+    /// <summary>The stream's head, retention and task counts.</summary>
+    Task<StreamInfo> GetInfoAsync();
+
+    /// <summary>The status of a task of this execution.</summary>
+    Task<TaskInfo?> GetTaskAsync(string taskId);
+
+    /// <summary>The last whole state of a task, folded from its retained events; <c>null</c> if unknown.</summary>
+    Task<byte[]?> GetTaskStateAsync(string taskId);
+
+    /// <summary>Times out open tasks that have been silent longer than the configured inactivity timeout.</summary>
+    Task CheckTimeoutsAsync();
+}

@@ -1,0 +1,121 @@
+namespace StreamingEvents.Contracts;
+
+/// <summary>How a payload's bytes are to be read.</summary>
+public enum PayloadEncoding : byte
+{
+    /// <summary>No payload.</summary>
+    None = 0,
+    /// <summary>A whole JSON state (<c>{"type":"json"}</c> on the wire).</summary>
+    Json = 1,
+    /// <summary>A JSON array of patch operations (<c>{"type":"json_patch"}</c> on the wire).</summary>
+    JsonPatch = 2,
+}
+
+/// <summary>
+/// One event a task asks to publish, before it has a number. <see cref="Payload"/> is UTF-8 JSON for state events;
+/// <see cref="Text"/> is the failure message, cancel reason or timeout type for the others.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("se.TaskEventDraft")]
+public sealed record TaskEventDraft(
+    [property: Id(0)] EventType Type,
+    [property: Id(1)] PayloadEncoding Encoding,
+    [property: Id(2)] ReadOnlyMemory<byte> Payload,
+    [property: Id(3)] string? Text = null)
+{
+    /// <summary>The started event with the initial state.</summary>
+    public static TaskEventDraft Started(ReadOnlyMemory<byte> initialStateJson) => new(EventType.CustomTaskStarted, PayloadEncoding.Json, initialStateJson);
+
+    /// <summary>An in-progress event with the whole new state.</summary>
+    public static TaskEventDraft Progress(ReadOnlyMemory<byte> stateJson) => new(EventType.CustomTaskInProgress, PayloadEncoding.Json, stateJson);
+
+    /// <summary>An in-progress event with patch operations against the previous state.</summary>
+    public static TaskEventDraft Patch(ReadOnlyMemory<byte> operationsJson) => new(EventType.CustomTaskInProgress, PayloadEncoding.JsonPatch, operationsJson);
+
+    /// <summary>The completed event; without a state, the task's current state is published.</summary>
+    public static TaskEventDraft Completed(ReadOnlyMemory<byte>? finalStateJson = null) => finalStateJson is { } state
+        ? new(EventType.CustomTaskCompleted, PayloadEncoding.Json, state)
+        : new(EventType.CustomTaskCompleted, PayloadEncoding.None, ReadOnlyMemory<byte>.Empty);
+
+    /// <summary>The failed event.</summary>
+    public static TaskEventDraft Failed(string message) => new(EventType.CustomTaskFailed, PayloadEncoding.None, ReadOnlyMemory<byte>.Empty, message);
+
+    /// <summary>The canceled event.</summary>
+    public static TaskEventDraft Canceled(string? reason) => new(EventType.CustomTaskCanceled, PayloadEncoding.None, ReadOnlyMemory<byte>.Empty, reason);
+
+    /// <summary>The timed-out event.</summary>
+    public static TaskEventDraft TimedOut(string? timeoutType) => new(EventType.CustomTaskTimedOut, PayloadEncoding.None, ReadOnlyMemory<byte>.Empty, timeoutType);
+}
+
+/// <summary>Opens a task: its id, the workflow it runs in, its type (the topic) and its initial state.</summary>
+[GenerateSerializer, Immutable, Alias("se.TaskStart")]
+public sealed record TaskStart(
+    [property: Id(0)] string TaskId,
+    [property: Id(1)] WorkflowContext Context,
+    [property: Id(2)] string Type,
+    [property: Id(3)] ReadOnlyMemory<byte> InitialState,
+    [property: Id(4)] byte[]? Metadata = null);
+
+/// <summary>The numbers given to the events of one call: <see cref="FirstSequence"/> and the next ones, contiguously.</summary>
+[GenerateSerializer, Immutable, Alias("se.AppendReceipt")]
+public sealed record AppendReceipt([property: Id(0)] long FirstSequence, [property: Id(1)] int Count)
+{
+    /// <summary>The number of the last event of the call.</summary>
+    public long LastSequence => FirstSequence + Count - 1;
+}
+
+/// <summary>A started task.</summary>
+[GenerateSerializer, Immutable, Alias("se.TaskStarted")]
+public sealed record TaskStarted(
+    [property: Id(0)] string TaskId,
+    [property: Id(1)] ExecutionId Execution,
+    [property: Id(2)] string Stream,
+    [property: Id(3)] long BrokerSequence);
+
+/// <summary>A request for stored events from <see cref="FromSequence"/> (0: the oldest retained).</summary>
+[GenerateSerializer, Immutable, Alias("se.ReadRequest")]
+public sealed record ReadRequest(
+    [property: Id(0)] long FromSequence,
+    [property: Id(1)] int MaxEvents,
+    [property: Id(2)] string? Topic = null);
+
+/// <summary>
+/// A page of events in ascending order. <see cref="NextSequence"/> is where the next read continues; with a topic
+/// filter it also skips the numbers of other topics that were scanned.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("se.EventPage")]
+public sealed record EventPage(
+    [property: Id(0)] StreamEvent[] Events,
+    [property: Id(1)] long NextSequence,
+    [property: Id(2)] long Head,
+    [property: Id(3)] long OldestRetained)
+{
+    /// <summary>Whether the page reached the head: nothing more is stored yet.</summary>
+    public bool ReachedHead => NextSequence > Head;
+}
+
+/// <summary>The state of an execution's stream.</summary>
+[GenerateSerializer, Immutable, Alias("se.StreamInfo")]
+public sealed record StreamInfo(
+    [property: Id(0)] ExecutionId Execution,
+    [property: Id(1)] bool Exists,
+    [property: Id(2)] long Head,
+    [property: Id(3)] long OldestRetained,
+    [property: Id(4)] long RetainedBytes,
+    [property: Id(5)] int TaskCount,
+    [property: Id(6)] int OpenTasks,
+    [property: Id(7)] WorkflowContext? Context,
+    [property: Id(8)] DateTimeOffset? LastEventAt)
+{
+    /// <summary>How many events are retained.</summary>
+    public long RetainedEvents => Head >= OldestRetained ? Head - OldestRetained + 1 : 0;
+}
+
+/// <summary>The state of a task.</summary>
+[GenerateSerializer, Immutable, Alias("se.TaskInfo")]
+public sealed record TaskInfo(
+    [property: Id(0)] string TaskId,
+    [property: Id(1)] ExecutionId Execution,
+    [property: Id(2)] string Type,
+    [property: Id(3)] CustomTaskStatus Status,
+    [property: Id(4)] long StartedSequence,
+    [property: Id(5)] long? TerminalSequence);

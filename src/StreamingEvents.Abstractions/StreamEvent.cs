@@ -1,0 +1,90 @@
+using System.Text;
+using System.Text.Json;
+using StreamingEvents.Wire;
+
+namespace StreamingEvents;
+
+/// <summary>
+/// One delivered event: its position and routing facts, plus the exact UTF-8 JSON envelope (<see cref="Json"/>) that the
+/// HTTP frontend sends as an SSE record's <c>data</c>.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("se.StreamEvent")]
+public sealed class StreamEvent
+{
+    /// <summary>Creates an event; the service does this, consumers receive them.</summary>
+    public StreamEvent(long brokerSequence, string stream, string taskId, EventType eventType, long timestampUnixNanoseconds, ReadOnlyMemory<byte> json)
+    {
+        BrokerSequence = brokerSequence;
+        Stream = stream;
+        TaskId = taskId;
+        EventType = eventType;
+        TimestampUnixNanoseconds = timestampUnixNanoseconds;
+        Json = json;
+    }
+
+    /// <summary>The event's position in its execution: contiguous, ascending and never reused.</summary>
+    [Id(0)]
+    public long BrokerSequence { get; }
+
+    /// <summary>The topic (task type), e.g. <c>token</c>.</summary>
+    [Id(1)]
+    public string Stream { get; }
+
+    /// <summary>The task that published the event.</summary>
+    [Id(2)]
+    public string TaskId { get; }
+
+    /// <summary>The event type.</summary>
+    [Id(3)]
+    public EventType EventType { get; }
+
+    /// <summary>When the event was numbered, in nanoseconds since the Unix epoch.</summary>
+    [Id(4)]
+    public long TimestampUnixNanoseconds { get; }
+
+    /// <summary>The envelope as UTF-8 JSON, exactly as sent over SSE.</summary>
+    [Id(5)]
+    public ReadOnlyMemory<byte> Json { get; }
+
+    /// <summary>When the event was numbered.</summary>
+    public DateTimeOffset Timestamp => DateTimeOffset.UnixEpoch.AddTicks(TimestampUnixNanoseconds / 100);
+
+    /// <summary>Whether this event ends its task.</summary>
+    public bool IsTerminal => EventType.IsTerminal();
+
+    /// <summary>The envelope JSON as a string.</summary>
+    public string JsonText => Encoding.UTF8.GetString(Json.Span);
+
+    /// <summary>Parses the whole envelope.</summary>
+    public EventEnvelope ToEnvelope() =>
+        JsonSerializer.Deserialize(Json.Span, WireJsonContext.Default.EventEnvelope)
+        ?? throw new InvalidOperationException("The event JSON is null.");
+
+    /// <summary>Parses the custom-task attributes.</summary>
+    public CustomTaskAttributes GetTaskAttributes() =>
+        ToEnvelope().Data.Attributes.Deserialize(WireJsonContext.Default.CustomTaskAttributes)
+        ?? throw new InvalidOperationException("The event has no attributes.");
+
+    /// <summary>
+    /// The task state carried by a started, in-progress or completed event with a whole-state (<c>json</c>) payload.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The event carries no payload, or a <c>json_patch</c> one.</exception>
+    public T? GetState<T>(JsonSerializerOptions? options = null)
+    {
+        var payload = GetTaskAttributes().Payload
+            ?? throw new InvalidOperationException($"A {EventType.ToWireName()} event carries no state.");
+        if (payload.Type != "json")
+        {
+            throw new InvalidOperationException($"The payload is '{payload.Type}', not a whole state; apply it to the previous state.");
+        }
+
+        return payload.Value.Deserialize<T>(options ?? JsonDefaults.State);
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"#{BrokerSequence} {Stream} {EventType.ToWireName()} task={TaskId}";
+}
+
+/// <summary>The events of one commit, pushed to live subscribers in one message.</summary>
+[GenerateSerializer, Immutable, Alias("se.StreamEventBatch")]
+public sealed record StreamEventBatch([property: Id(0)] StreamEvent[] Events);

@@ -1,0 +1,14 @@
+namespace StreamingEvents;
+
+/// <summary>Well-known names shared by silos and clients.</summary>
+public static class StreamingEventsNames
+{
+    /// <summary>The Orleans stream provider for the live push.</summary>
+    public const string StreamProvider = "streaming-events";
+
+    /// <summary>The Orleans stream namespace of execution streams.</summary>
+    public const string StreamNamespace = "se.exec";
+
+    /// <summary>The keyed service name of the event log storage.</summary>
+    public const string EventLogStorage = "streaming-events";
+}
