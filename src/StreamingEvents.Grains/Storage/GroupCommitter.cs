@@ -1,0 +1,97 @@
+using System.Threading.Channels;
+
+namespace StreamingEvents.Storage;
+
+/// <summary>
+/// Group commit: callers submit items one by one; a few workers each take everything queued (up to a weight bound)
+/// and commit it in one transaction. An idle committer commits a lone item at once, so latency stays one commit;
+/// under load, the items that arrive during a commit share the next one, so commits per item fall as load rises.
+/// Each caller's task completes only after the transaction holding its item committed.
+/// </summary>
+internal sealed class GroupCommitter<TItem, TResult> : IAsyncDisposable
+{
+    private readonly Channel<Entry> _queue = Channel.CreateUnbounded<Entry>(new UnboundedChannelOptions { SingleWriter = false });
+    private readonly Func<IReadOnlyList<TItem>, CancellationToken, Task<IReadOnlyList<TResult>>> _commit;
+    private readonly Func<TItem, long> _weigh;
+    private readonly long _maxBatchWeight;
+    private readonly Task[] _workers;
+
+    public GroupCommitter(
+        Func<IReadOnlyList<TItem>, CancellationToken, Task<IReadOnlyList<TResult>>> commit,
+        Func<TItem, long> weigh,
+        long maxBatchWeight,
+        int concurrentCommits)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(concurrentCommits, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchWeight, 1);
+        _commit = commit;
+        _weigh = weigh;
+        _maxBatchWeight = maxBatchWeight;
+        _workers = new Task[concurrentCommits];
+        for (var i = 0; i < _workers.Length; i++)
+        {
+            _workers[i] = Task.Run(RunWorkerAsync);
+        }
+    }
+
+    /// <summary>Queues an item; the task completes once the transaction holding it committed (or failed).</summary>
+    public Task<TResult> SubmitAsync(TItem item)
+    {
+        var entry = new Entry(item, new TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_queue.Writer.TryWrite(entry))
+        {
+            throw new ObjectDisposedException(nameof(GroupCommitter<TItem, TResult>), "The storage is shutting down.");
+        }
+
+        return entry.Completion.Task;
+    }
+
+    private async Task RunWorkerAsync()
+    {
+        var batch = new List<Entry>();
+        var items = new List<TItem>();
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            items.Clear();
+            long weight = 0;
+            while (weight < _maxBatchWeight && reader.TryRead(out var entry))
+            {
+                batch.Add(entry);
+                items.Add(entry.Item);
+                weight += _weigh(entry.Item);
+            }
+
+            if (batch.Count == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                var results = await _commit(items, CancellationToken.None).ConfigureAwait(false);
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    batch[i].Completion.TrySetResult(results[i]);
+                }
+            }
+            catch (Exception exception)
+            {
+                foreach (var entry in batch)
+                {
+                    entry.Completion.TrySetException(exception);
+                }
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        // Workers drain what is queued: every submitted item gets its outcome.
+        await Task.WhenAll(_workers).ConfigureAwait(false);
+    }
+
+    private readonly record struct Entry(TItem Item, TaskCompletionSource<TResult> Completion);
+}

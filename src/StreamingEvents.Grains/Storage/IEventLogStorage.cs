@@ -1,0 +1,42 @@
+namespace StreamingEvents.Storage;
+
+/// <summary>
+/// Append-only storage of execution streams. Appends from many streams may share one transaction (group commit), but each
+/// stream's append is conditional on its head, so a stale writer fails instead of reusing numbers.
+/// </summary>
+internal interface IEventLogStorage
+{
+    /// <summary>Creates the schema if needed (idempotent).</summary>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Loads a stream and its open tasks; <c>null</c> if it was never written.</summary>
+    Task<StreamRecord?> LoadStreamAsync(string streamKey, CancellationToken cancellationToken);
+
+    /// <summary>Creates the stream row, or returns <c>null</c> if it already exists (another writer created it).</summary>
+    Task<StreamRecord?> CreateStreamAsync(string streamKey, WorkflowContext context, CancellationToken cancellationToken);
+
+    /// <summary>Appends events and counters in one transaction, conditional on the stream's head.</summary>
+    /// <exception cref="StorageUnavailableException">The outcome is unknown: storage failed or did not confirm.</exception>
+    Task<AppendOutcome> AppendAsync(StreamAppend append, CancellationToken cancellationToken);
+
+    /// <summary>Reads events with <paramref name="fromSequence"/> ≤ sequence ≤ <paramref name="toSequence"/>, ascending.</summary>
+    Task<IReadOnlyList<StoredEvent>> ReadEventsAsync(long streamId, long fromSequence, long toSequence, int maxEvents, CancellationToken cancellationToken);
+
+    /// <summary>Reads task rows by their numbers within one stream.</summary>
+    Task<IReadOnlyList<StoredTask>> ReadTasksAsync(long streamId, IReadOnlyCollection<int> taskNos, CancellationToken cancellationToken);
+
+    /// <summary>Finds a task by id across all streams.</summary>
+    Task<TaskLocation?> FindTaskAsync(string taskId, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a stream's events below <paramref name="before"/>; the numbering is untouched.</summary>
+    Task<TrimResult> TrimAsync(long streamId, long before, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The first sequence to keep so that the newest retained events hold at most <paramref name="keepBytes"/> bytes of
+    /// body and none is older than <paramref name="minTimestampUnixNanoseconds"/>.
+    /// </summary>
+    Task<long> FindRetentionBoundaryAsync(long streamId, long head, long keepBytes, long minTimestampUnixNanoseconds, CancellationToken cancellationToken);
+
+    /// <summary>Keys of streams with open tasks and no event since <paramref name="idleSince"/>.</summary>
+    Task<IReadOnlyList<string>> FindIdleStreamsWithOpenTasksAsync(DateTimeOffset idleSince, int maxStreams, CancellationToken cancellationToken);
+}

@@ -1,0 +1,365 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace StreamingEvents.Storage.Postgres;
+
+/// <summary>
+/// The event log on PostgreSQL. Appends from all stream grains of a silo are group-committed: one statement per batch
+/// updates every stream's head conditionally and inserts the events, new tasks and task status changes of exactly the
+/// streams whose head matched — so a stale writer fails alone while the rest of the batch commits.
+/// </summary>
+internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposable
+{
+    private const string StreamColumns =
+        "s.id, s.namespace, s.workflow_exec_id, s.workflow_name, s.workflow_run_id, s.root_workflow_exec_id, s.parent_workflow_exec_id, " +
+        "s.head, s.oldest, s.retained_bytes, s.task_count, s.last_event_at";
+
+    private const string TaskColumns =
+        "t.task_no, t.task_id, t.topic, t.workflow_run_id, t.metadata, t.status, t.started_seq, t.terminal_seq";
+
+    private const string AppendSql = """
+        WITH s AS (
+            UPDATE se_streams AS st
+               SET head = u.new_head,
+                   retained_bytes = st.retained_bytes + u.added_bytes,
+                   task_count = u.task_count,
+                   open_tasks = st.open_tasks + u.open_delta,
+                   last_event_at = now()
+              FROM unnest(@s_id, @s_expected, @s_head, @s_bytes, @s_tasks, @s_open)
+                   AS u(id, expected, new_head, added_bytes, task_count, open_delta)
+             WHERE st.id = u.id AND st.head = u.expected
+            RETURNING st.id
+        ), ev AS (
+            INSERT INTO se_events (stream_id, seq, ts, task_no, kind, body)
+            SELECT x.stream_id, x.seq, x.ts, x.task_no, x.kind, x.body
+              FROM unnest(@e_stream, @e_seq, @e_ts, @e_task, @e_kind, @e_body) AS x(stream_id, seq, ts, task_no, kind, body)
+             WHERE x.stream_id IN (SELECT id FROM s)
+        ), nt AS (
+            INSERT INTO se_tasks (stream_id, task_no, task_id, topic, workflow_run_id, metadata, status, started_seq, terminal_seq)
+            SELECT x.stream_id, x.task_no, x.task_id, x.topic, x.run_id, x.metadata, x.status, x.started, x.terminal
+              FROM unnest(@t_stream, @t_no, @t_id, @t_topic, @t_run, @t_meta, @t_status, @t_started, @t_terminal)
+                   AS x(stream_id, task_no, task_id, topic, run_id, metadata, status, started, terminal)
+             WHERE x.stream_id IN (SELECT id FROM s)
+            ON CONFLICT DO NOTHING
+        ), ft AS (
+            UPDATE se_tasks AS tk
+               SET status = x.status, terminal_seq = x.seq
+              FROM unnest(@f_stream, @f_no, @f_status, @f_seq) AS x(stream_id, task_no, status, seq)
+             WHERE tk.stream_id = x.stream_id AND tk.task_no = x.task_no AND x.stream_id IN (SELECT id FROM s)
+        )
+        SELECT id FROM s
+        """;
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly GroupCommitter<StreamAppend, AppendOutcome> _committer;
+
+    public PostgresEventLogStorage(PostgresEventLogOptions options)
+    {
+        _dataSource = NpgsqlDataSource.Create(options.ConnectionString);
+        _committer = new GroupCommitter<StreamAppend, AppendOutcome>(
+            CommitAsync, append => Math.Max(1, append.Events.Count), options.MaxEventsPerCommit, options.ConcurrentCommits);
+    }
+
+    public Task InitializeAsync(CancellationToken cancellationToken) => PostgresSchema.ApplyAsync(_dataSource, cancellationToken);
+
+    public async Task<StreamRecord?> LoadStreamAsync(string streamKey, CancellationToken cancellationToken)
+    {
+        await using var batch = _dataSource.CreateBatch();
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT {StreamColumns} FROM se_streams s WHERE s.stream_key = $1")
+        {
+            Parameters = { new() { Value = streamKey } },
+        });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(
+            $"SELECT {TaskColumns} FROM se_tasks t JOIN se_streams s ON s.id = t.stream_id WHERE s.stream_key = $1 AND t.status = 0")
+        {
+            Parameters = { new() { Value = streamKey } },
+        });
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        var stream = ReadStream(reader);
+        await reader.NextResultAsync(cancellationToken);
+        var open = new List<StoredTask>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            open.Add(ReadTask(reader, 0));
+        }
+
+        return stream with { OpenTasks = open };
+    }
+
+    public async Task<StreamRecord?> CreateStreamAsync(string streamKey, WorkflowContext context, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"""
+            INSERT INTO se_streams AS s (stream_key, namespace, workflow_exec_id, workflow_name, workflow_run_id, root_workflow_exec_id, parent_workflow_exec_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            ON CONFLICT (stream_key) DO NOTHING
+            RETURNING {StreamColumns}
+            """);
+        command.Parameters.Add(new() { Value = streamKey });
+        command.Parameters.Add(new() { Value = context.Namespace });
+        command.Parameters.Add(new() { Value = context.WorkflowExecId });
+        command.Parameters.Add(new() { Value = context.WorkflowName! });
+        command.Parameters.Add(new() { Value = context.WorkflowRunId! });
+        command.Parameters.Add(new() { Value = context.RootWorkflowExecId! });
+        command.Parameters.Add(new() { Value = (object?)context.ParentWorkflowExecId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadStream(reader) : null;
+    }
+
+    public Task<AppendOutcome> AppendAsync(StreamAppend append, CancellationToken cancellationToken) => _committer.SubmitAsync(append);
+
+    private async Task<IReadOnlyList<AppendOutcome>> CommitAsync(IReadOnlyList<StreamAppend> appends, CancellationToken cancellationToken)
+    {
+        var eventCount = appends.Sum(a => a.Events.Count);
+        var newTaskCount = appends.Sum(a => a.NewTasks.Count);
+        var finishedCount = appends.Sum(a => a.FinishedTasks.Count);
+
+        var sId = new long[appends.Count];
+        var sExpected = new long[appends.Count];
+        var sHead = new long[appends.Count];
+        var sBytes = new long[appends.Count];
+        var sTasks = new int[appends.Count];
+        var sOpen = new int[appends.Count];
+
+        var eStream = new long[eventCount];
+        var eSeq = new long[eventCount];
+        var eTs = new long[eventCount];
+        var eTask = new int[eventCount];
+        var eKind = new short[eventCount];
+        var eBody = new byte[eventCount][];
+
+        var tStream = new long[newTaskCount];
+        var tNo = new int[newTaskCount];
+        var tId = new string[newTaskCount];
+        var tTopic = new string[newTaskCount];
+        var tRun = new string[newTaskCount];
+        var tMeta = new byte[]?[newTaskCount];
+        var tStatus = new short[newTaskCount];
+        var tStarted = new long[newTaskCount];
+        var tTerminal = new long?[newTaskCount];
+
+        var fStream = new long[finishedCount];
+        var fNo = new int[finishedCount];
+        var fStatus = new short[finishedCount];
+        var fSeq = new long[finishedCount];
+
+        int e = 0, t = 0, f = 0;
+        for (var i = 0; i < appends.Count; i++)
+        {
+            var append = appends[i];
+            sId[i] = append.StreamId;
+            sExpected[i] = append.ExpectedHead;
+            sHead[i] = append.NewHead;
+            sBytes[i] = append.AddedBytes;
+            sTasks[i] = append.TaskCount;
+            sOpen[i] = append.OpenTaskDelta;
+            foreach (var ev in append.Events)
+            {
+                eStream[e] = append.StreamId;
+                eSeq[e] = ev.Sequence;
+                eTs[e] = ev.TimestampUnixNanoseconds;
+                eTask[e] = ev.TaskNo;
+                eKind[e] = ev.Kind;
+                eBody[e] = ev.Body.ToArray();
+                e++;
+            }
+
+            foreach (var task in append.NewTasks)
+            {
+                tStream[t] = append.StreamId;
+                tNo[t] = task.TaskNo;
+                tId[t] = task.TaskId;
+                tTopic[t] = task.Topic;
+                tRun[t] = task.WorkflowRunId;
+                tMeta[t] = task.Metadata;
+                tStatus[t] = (short)task.Status;
+                tStarted[t] = task.StartedSequence;
+                tTerminal[t] = task.TerminalSequence;
+                t++;
+            }
+
+            foreach (var finished in append.FinishedTasks)
+            {
+                fStream[f] = append.StreamId;
+                fNo[f] = finished.TaskNo;
+                fStatus[f] = (short)finished.Status;
+                fSeq[f] = finished.Sequence;
+                f++;
+            }
+        }
+
+        await using var command = _dataSource.CreateCommand(AppendSql);
+        var p = command.Parameters;
+        p.AddWithValue("s_id", sId);
+        p.AddWithValue("s_expected", sExpected);
+        p.AddWithValue("s_head", sHead);
+        p.AddWithValue("s_bytes", sBytes);
+        p.AddWithValue("s_tasks", sTasks);
+        p.AddWithValue("s_open", sOpen);
+        p.AddWithValue("e_stream", eStream);
+        p.AddWithValue("e_seq", eSeq);
+        p.AddWithValue("e_ts", eTs);
+        p.AddWithValue("e_task", eTask);
+        p.AddWithValue("e_kind", eKind);
+        p.AddWithValue("e_body", NpgsqlDbType.Array | NpgsqlDbType.Bytea, eBody);
+        p.AddWithValue("t_stream", tStream);
+        p.AddWithValue("t_no", tNo);
+        p.AddWithValue("t_id", NpgsqlDbType.Array | NpgsqlDbType.Text, tId);
+        p.AddWithValue("t_topic", NpgsqlDbType.Array | NpgsqlDbType.Text, tTopic);
+        p.AddWithValue("t_run", NpgsqlDbType.Array | NpgsqlDbType.Text, tRun);
+        p.AddWithValue("t_meta", NpgsqlDbType.Array | NpgsqlDbType.Bytea, tMeta);
+        p.AddWithValue("t_status", tStatus);
+        p.AddWithValue("t_started", tStarted);
+        p.AddWithValue("t_terminal", NpgsqlDbType.Array | NpgsqlDbType.Bigint, tTerminal);
+        p.AddWithValue("f_stream", fStream);
+        p.AddWithValue("f_no", fNo);
+        p.AddWithValue("f_status", fStatus);
+        p.AddWithValue("f_seq", fSeq);
+
+        var committed = new HashSet<long>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                committed.Add(reader.GetInt64(0));
+            }
+        }
+
+        var outcomes = new AppendOutcome[appends.Count];
+        for (var i = 0; i < appends.Count; i++)
+        {
+            outcomes[i] = committed.Contains(appends[i].StreamId) ? AppendOutcome.Committed : AppendOutcome.Conflict;
+        }
+
+        return outcomes;
+    }
+
+    public async Task<IReadOnlyList<StoredEvent>> ReadEventsAsync(long streamId, long fromSequence, long toSequence, int maxEvents, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(
+            "SELECT seq, ts, task_no, kind, body FROM se_events WHERE stream_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq LIMIT $4");
+        command.Parameters.Add(new() { Value = streamId });
+        command.Parameters.Add(new() { Value = fromSequence });
+        command.Parameters.Add(new() { Value = toSequence });
+        command.Parameters.Add(new() { Value = maxEvents });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var events = new List<StoredEvent>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var (type, encoding) = StoredEvent.Unpack(reader.GetInt16(3));
+            events.Add(new StoredEvent(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt32(2), type, encoding, reader.GetFieldValue<byte[]>(4)));
+        }
+
+        return events;
+    }
+
+    public async Task<IReadOnlyList<StoredTask>> ReadTasksAsync(long streamId, IReadOnlyCollection<int> taskNos, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT {TaskColumns} FROM se_tasks t WHERE t.stream_id = $1 AND t.task_no = ANY($2)");
+        command.Parameters.Add(new() { Value = streamId });
+        command.Parameters.Add(new() { Value = taskNos.ToArray() });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var tasks = new List<StoredTask>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            tasks.Add(ReadTask(reader, 0));
+        }
+
+        return tasks;
+    }
+
+    public async Task<TaskLocation?> FindTaskAsync(string taskId, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(
+            $"SELECT s.stream_key, {TaskColumns} FROM se_tasks t JOIN se_streams s ON s.id = t.stream_id WHERE t.task_id = $1");
+        command.Parameters.Add(new() { Value = taskId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? new TaskLocation(reader.GetString(0), ReadTask(reader, 1)) : null;
+    }
+
+    public async Task<TrimResult> TrimAsync(long streamId, long before, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand("""
+            WITH d AS (DELETE FROM se_events WHERE stream_id = $1 AND seq < $2 RETURNING length(body) AS n)
+            UPDATE se_streams
+               SET oldest = GREATEST(oldest, $2),
+                   retained_bytes = GREATEST(0, retained_bytes - (SELECT coalesce(sum(n), 0) FROM d))
+             WHERE id = $1
+            RETURNING oldest, retained_bytes
+            """);
+        command.Parameters.Add(new() { Value = streamId });
+        command.Parameters.Add(new() { Value = before });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new TrimResult(reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    public async Task<long> FindRetentionBoundaryAsync(long streamId, long head, long keepBytes, long minTimestampUnixNanoseconds, CancellationToken cancellationToken)
+    {
+        // Timestamps ascend with the sequence within a stream, so the kept suffix is the one whose running size (from the
+        // head down) fits and whose events are young enough.
+        await using var command = _dataSource.CreateCommand("""
+            SELECT coalesce(min(seq), $2 + 1)
+              FROM (SELECT seq, ts, sum(length(body)) OVER (ORDER BY seq DESC) AS kept
+                      FROM se_events WHERE stream_id = $1) x
+             WHERE kept <= $3 AND ts >= $4
+            """);
+        command.Parameters.Add(new() { Value = streamId });
+        command.Parameters.Add(new() { Value = head });
+        command.Parameters.Add(new() { Value = keepBytes });
+        command.Parameters.Add(new() { Value = minTimestampUnixNanoseconds });
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    public async Task<IReadOnlyList<string>> FindIdleStreamsWithOpenTasksAsync(DateTimeOffset idleSince, int maxStreams, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(
+            "SELECT stream_key FROM se_streams WHERE open_tasks > 0 AND last_event_at < $1 ORDER BY last_event_at LIMIT $2");
+        command.Parameters.Add(new() { Value = idleSince });
+        command.Parameters.Add(new() { Value = maxStreams });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var keys = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            keys.Add(reader.GetString(0));
+        }
+
+        return keys;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _committer.DisposeAsync();
+        await _dataSource.DisposeAsync();
+    }
+
+    private static StreamRecord ReadStream(NpgsqlDataReader reader) => new(
+        StreamId: reader.GetInt64(0),
+        Context: new WorkflowContext(
+            WorkflowExecId: reader.GetString(2),
+            WorkflowName: reader.GetString(3),
+            WorkflowRunId: reader.GetString(4),
+            ParentWorkflowExecId: reader.IsDBNull(6) ? null : reader.GetString(6),
+            RootWorkflowExecId: reader.GetString(5),
+            Namespace: reader.GetString(1)),
+        Head: reader.GetInt64(7),
+        Oldest: reader.GetInt64(8),
+        RetainedBytes: reader.GetInt64(9),
+        TaskCount: reader.GetInt32(10),
+        LastEventAt: reader.GetFieldValue<DateTimeOffset>(11),
+        OpenTasks: []);
+
+    private static StoredTask ReadTask(NpgsqlDataReader reader, int offset) => new(
+        TaskNo: reader.GetInt32(offset),
+        TaskId: reader.GetString(offset + 1),
+        Topic: reader.GetString(offset + 2),
+        WorkflowRunId: reader.GetString(offset + 3),
+        Metadata: reader.IsDBNull(offset + 4) ? null : reader.GetFieldValue<byte[]>(offset + 4),
+        Status: (CustomTaskStatus)reader.GetInt16(offset + 5),
+        StartedSequence: reader.GetInt64(offset + 6),
+        TerminalSequence: reader.IsDBNull(offset + 7) ? null : reader.GetInt64(offset + 7));
+}

@@ -1,0 +1,414 @@
+using Microsoft.Data.Sqlite;
+
+namespace StreamingEvents.Storage.Sqlite;
+
+/// <summary>
+/// The embedded event log: one SQLite file in WAL mode with <c>synchronous=FULL</c>, so an acknowledged event has been
+/// fsynced. One writer connection group-commits the appends of all streams; reads use pooled connections. SQLite's
+/// driver is synchronous, so every call runs off the caller's (grain) thread.
+/// </summary>
+internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
+{
+    private const string StreamColumns =
+        "s.id, s.namespace, s.workflow_exec_id, s.workflow_name, s.workflow_run_id, s.root_workflow_exec_id, s.parent_workflow_exec_id, " +
+        "s.head, s.oldest, s.retained_bytes, s.task_count, s.last_event_at";
+
+    private const string TaskColumns =
+        "t.task_no, t.task_id, t.topic, t.workflow_run_id, t.metadata, t.status, t.started_seq, t.terminal_seq";
+
+    private readonly string _connectionString;
+    private readonly TimeProvider _time;
+    private readonly GroupCommitter<StreamAppend, AppendOutcome> _committer;
+    private readonly SemaphoreSlim _initialized = new(1, 1);
+    private SqliteConnection? _writer;
+
+    public SqliteEventLogStorage(SqliteEventLogOptions options, TimeProvider time)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(options.Path));
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = options.Path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        _time = time;
+        _committer = new GroupCommitter<StreamAppend, AppendOutcome>(
+            CommitAsync, append => Math.Max(1, append.Events.Count), options.MaxEventsPerCommit, concurrentCommits: 1);
+    }
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await _initialized.WaitAsync(cancellationToken);
+        try
+        {
+            if (_writer is not null)
+            {
+                return;
+            }
+
+            var writer = new SqliteConnection(_connectionString);
+            writer.Open();
+            Execute(writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;");
+            using (var stream = typeof(SqliteEventLogStorage).Assembly.GetManifestResourceStream("StreamingEvents.Sqlite.schema.sql")!)
+            using (var reader = new StreamReader(stream))
+            {
+                Execute(writer, reader.ReadToEnd());
+            }
+
+            _writer = writer;
+        }
+        finally
+        {
+            _initialized.Release();
+        }
+    }
+
+    public Task<StreamRecord?> LoadStreamAsync(string streamKey, CancellationToken cancellationToken) => ReadAsync(connection =>
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {StreamColumns} FROM se_streams s WHERE s.stream_key = $key";
+        command.Parameters.AddWithValue("$key", streamKey);
+        StreamRecord stream;
+        using (var reader = command.ExecuteReader())
+        {
+            if (!reader.Read())
+            {
+                return null;
+            }
+
+            stream = ReadStream(reader);
+        }
+
+        using var tasks = connection.CreateCommand();
+        tasks.CommandText = $"SELECT {TaskColumns} FROM se_tasks t WHERE t.stream_id = $id AND t.status = 0";
+        tasks.Parameters.AddWithValue("$id", stream.StreamId);
+        return stream with { OpenTasks = ReadTasks(tasks) };
+    });
+
+    public Task<StreamRecord?> CreateStreamAsync(string streamKey, WorkflowContext context, CancellationToken cancellationToken) => WriteAsync(writer =>
+    {
+        using var command = writer.CreateCommand();
+        command.CommandText = $"""
+            INSERT INTO se_streams (stream_key, namespace, workflow_exec_id, workflow_name, workflow_run_id, root_workflow_exec_id, parent_workflow_exec_id, created_at, last_event_at)
+            VALUES ($key, $ns, $exec, $name, $run, $root, $parent, $now, $now)
+            ON CONFLICT (stream_key) DO NOTHING
+            RETURNING id, namespace, workflow_exec_id, workflow_name, workflow_run_id, root_workflow_exec_id, parent_workflow_exec_id,
+                      head, oldest, retained_bytes, task_count, last_event_at
+            """;
+        command.Parameters.AddWithValue("$key", streamKey);
+        command.Parameters.AddWithValue("$ns", context.Namespace);
+        command.Parameters.AddWithValue("$exec", context.WorkflowExecId);
+        command.Parameters.AddWithValue("$name", context.WorkflowName);
+        command.Parameters.AddWithValue("$run", context.WorkflowRunId);
+        command.Parameters.AddWithValue("$root", context.RootWorkflowExecId);
+        command.Parameters.AddWithValue("$parent", (object?)context.ParentWorkflowExecId ?? DBNull.Value);
+        command.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadStream(reader) : null;
+    });
+
+    public Task<AppendOutcome> AppendAsync(StreamAppend append, CancellationToken cancellationToken) => _committer.SubmitAsync(append);
+
+    private async Task<IReadOnlyList<AppendOutcome>> CommitAsync(IReadOnlyList<StreamAppend> appends, CancellationToken cancellationToken)
+    {
+        var writer = await GetWriterAsync();
+        lock (writer)
+        {
+            return Commit(writer, appends);
+        }
+    }
+
+    private AppendOutcome[] Commit(SqliteConnection writer, IReadOnlyList<StreamAppend> appends)
+    {
+        var outcomes = new AppendOutcome[appends.Count];
+        using var transaction = writer.BeginTransaction(deferred: false);
+
+        using var updateStream = writer.CreateCommand();
+        updateStream.Transaction = transaction;
+        updateStream.CommandText = """
+            UPDATE se_streams
+               SET head = $head, retained_bytes = retained_bytes + $bytes, task_count = $tasks,
+                   open_tasks = open_tasks + $open, last_event_at = $now
+             WHERE id = $id AND head = $expected
+            """;
+        var uHead = updateStream.Parameters.Add("$head", SqliteType.Integer);
+        var uBytes = updateStream.Parameters.Add("$bytes", SqliteType.Integer);
+        var uTasks = updateStream.Parameters.Add("$tasks", SqliteType.Integer);
+        var uOpen = updateStream.Parameters.Add("$open", SqliteType.Integer);
+        var uNow = updateStream.Parameters.Add("$now", SqliteType.Integer);
+        var uId = updateStream.Parameters.Add("$id", SqliteType.Integer);
+        var uExpected = updateStream.Parameters.Add("$expected", SqliteType.Integer);
+
+        using var insertEvent = writer.CreateCommand();
+        insertEvent.Transaction = transaction;
+        insertEvent.CommandText = "INSERT INTO se_events (stream_id, seq, ts, task_no, kind, body) VALUES ($stream, $seq, $ts, $task, $kind, $body)";
+        var eStream = insertEvent.Parameters.Add("$stream", SqliteType.Integer);
+        var eSeq = insertEvent.Parameters.Add("$seq", SqliteType.Integer);
+        var eTs = insertEvent.Parameters.Add("$ts", SqliteType.Integer);
+        var eTask = insertEvent.Parameters.Add("$task", SqliteType.Integer);
+        var eKind = insertEvent.Parameters.Add("$kind", SqliteType.Integer);
+        var eBody = insertEvent.Parameters.Add("$body", SqliteType.Blob);
+
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        for (var i = 0; i < appends.Count; i++)
+        {
+            var append = appends[i];
+            uHead.Value = append.NewHead;
+            uBytes.Value = append.AddedBytes;
+            uTasks.Value = append.TaskCount;
+            uOpen.Value = append.OpenTaskDelta;
+            uNow.Value = now;
+            uId.Value = append.StreamId;
+            uExpected.Value = append.ExpectedHead;
+            if (updateStream.ExecuteNonQuery() == 0)
+            {
+                outcomes[i] = AppendOutcome.Conflict;
+                continue;
+            }
+
+            foreach (var ev in append.Events)
+            {
+                eStream.Value = append.StreamId;
+                eSeq.Value = ev.Sequence;
+                eTs.Value = ev.TimestampUnixNanoseconds;
+                eTask.Value = ev.TaskNo;
+                eKind.Value = ev.Kind;
+                eBody.Value = ev.Body.ToArray();
+                insertEvent.ExecuteNonQuery();
+            }
+
+            foreach (var task in append.NewTasks)
+            {
+                using var insertTask = writer.CreateCommand();
+                insertTask.Transaction = transaction;
+                insertTask.CommandText = """
+                    INSERT INTO se_tasks (stream_id, task_no, task_id, topic, workflow_run_id, metadata, status, started_seq, terminal_seq)
+                    VALUES ($stream, $no, $id, $topic, $run, $meta, $status, $started, $terminal)
+                    ON CONFLICT DO NOTHING
+                    """;
+                insertTask.Parameters.AddWithValue("$stream", append.StreamId);
+                insertTask.Parameters.AddWithValue("$no", task.TaskNo);
+                insertTask.Parameters.AddWithValue("$id", task.TaskId);
+                insertTask.Parameters.AddWithValue("$topic", task.Topic);
+                insertTask.Parameters.AddWithValue("$run", task.WorkflowRunId);
+                insertTask.Parameters.AddWithValue("$meta", (object?)task.Metadata ?? DBNull.Value);
+                insertTask.Parameters.AddWithValue("$status", (short)task.Status);
+                insertTask.Parameters.AddWithValue("$started", task.StartedSequence);
+                insertTask.Parameters.AddWithValue("$terminal", (object?)task.TerminalSequence ?? DBNull.Value);
+                insertTask.ExecuteNonQuery();
+            }
+
+            foreach (var finished in append.FinishedTasks)
+            {
+                using var finishTask = writer.CreateCommand();
+                finishTask.Transaction = transaction;
+                finishTask.CommandText = "UPDATE se_tasks SET status = $status, terminal_seq = $seq WHERE stream_id = $stream AND task_no = $no";
+                finishTask.Parameters.AddWithValue("$status", (short)finished.Status);
+                finishTask.Parameters.AddWithValue("$seq", finished.Sequence);
+                finishTask.Parameters.AddWithValue("$stream", append.StreamId);
+                finishTask.Parameters.AddWithValue("$no", finished.TaskNo);
+                finishTask.ExecuteNonQuery();
+            }
+
+            outcomes[i] = AppendOutcome.Committed;
+        }
+
+        transaction.Commit();
+        return outcomes;
+    }
+
+    public Task<IReadOnlyList<StoredEvent>> ReadEventsAsync(long streamId, long fromSequence, long toSequence, int maxEvents, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<StoredEvent>>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT seq, ts, task_no, kind, body FROM se_events WHERE stream_id = $id AND seq >= $from AND seq <= $to ORDER BY seq LIMIT $max";
+            command.Parameters.AddWithValue("$id", streamId);
+            command.Parameters.AddWithValue("$from", fromSequence);
+            command.Parameters.AddWithValue("$to", toSequence);
+            command.Parameters.AddWithValue("$max", maxEvents);
+            using var reader = command.ExecuteReader();
+            var events = new List<StoredEvent>();
+            while (reader.Read())
+            {
+                var (type, encoding) = StoredEvent.Unpack(reader.GetInt16(3));
+                events.Add(new StoredEvent(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt32(2), type, encoding, (byte[])reader.GetValue(4)));
+            }
+
+            return events;
+        });
+
+    public Task<IReadOnlyList<StoredTask>> ReadTasksAsync(long streamId, IReadOnlyCollection<int> taskNos, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<StoredTask>>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT {TaskColumns} FROM se_tasks t WHERE t.stream_id = $id AND t.task_no IN (SELECT value FROM json_each($nos))";
+            command.Parameters.AddWithValue("$id", streamId);
+            command.Parameters.AddWithValue("$nos", "[" + string.Join(',', taskNos) + "]");
+            return ReadTasks(command);
+        });
+
+    public Task<TaskLocation?> FindTaskAsync(string taskId, CancellationToken cancellationToken) => ReadAsync(connection =>
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT s.stream_key, {TaskColumns} FROM se_tasks t JOIN se_streams s ON s.id = t.stream_id WHERE t.task_id = $id";
+        command.Parameters.AddWithValue("$id", taskId);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? new TaskLocation(reader.GetString(0), ReadTask(reader, 1)) : null;
+    });
+
+    public Task<TrimResult> TrimAsync(long streamId, long before, CancellationToken cancellationToken) => WriteAsync(writer =>
+    {
+        using var transaction = writer.BeginTransaction(deferred: false);
+        using var delete = writer.CreateCommand();
+        delete.Transaction = transaction;
+        delete.CommandText = """
+            UPDATE se_streams
+               SET retained_bytes = max(0, retained_bytes - (SELECT coalesce(sum(length(body)), 0) FROM se_events WHERE stream_id = $id AND seq < $before)),
+                   oldest = max(oldest, $before)
+             WHERE id = $id;
+            DELETE FROM se_events WHERE stream_id = $id AND seq < $before;
+            SELECT oldest, retained_bytes FROM se_streams WHERE id = $id;
+            """;
+        delete.Parameters.AddWithValue("$id", streamId);
+        delete.Parameters.AddWithValue("$before", before);
+        TrimResult result;
+        using (var reader = delete.ExecuteReader())
+        {
+            reader.Read();
+            result = new TrimResult(reader.GetInt64(0), reader.GetInt64(1));
+        }
+
+        transaction.Commit();
+        return result;
+    });
+
+    public Task<long> FindRetentionBoundaryAsync(long streamId, long head, long keepBytes, long minTimestampUnixNanoseconds, CancellationToken cancellationToken) =>
+        ReadAsync(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT coalesce(min(seq), $head + 1)
+                  FROM (SELECT seq, ts, sum(length(body)) OVER (ORDER BY seq DESC) AS kept FROM se_events WHERE stream_id = $id)
+                 WHERE kept <= $keep AND ts >= $min
+                """;
+            command.Parameters.AddWithValue("$id", streamId);
+            command.Parameters.AddWithValue("$head", head);
+            command.Parameters.AddWithValue("$keep", keepBytes);
+            command.Parameters.AddWithValue("$min", minTimestampUnixNanoseconds);
+            return (long)command.ExecuteScalar()!;
+        });
+
+    public Task<IReadOnlyList<string>> FindIdleStreamsWithOpenTasksAsync(DateTimeOffset idleSince, int maxStreams, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<string>>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT stream_key FROM se_streams WHERE open_tasks > 0 AND last_event_at < $since ORDER BY last_event_at LIMIT $max";
+            command.Parameters.AddWithValue("$since", idleSince.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$max", maxStreams);
+            using var reader = command.ExecuteReader();
+            var keys = new List<string>();
+            while (reader.Read())
+            {
+                keys.Add(reader.GetString(0));
+            }
+
+            return keys;
+        });
+
+    public async ValueTask DisposeAsync()
+    {
+        await _committer.DisposeAsync();
+        if (_writer is not null)
+        {
+            await _writer.DisposeAsync();
+        }
+
+        _initialized.Dispose();
+    }
+
+    private async Task<SqliteConnection> GetWriterAsync()
+    {
+        if (_writer is null)
+        {
+            await InitializeAsync(CancellationToken.None);
+        }
+
+        return _writer!;
+    }
+
+    /// <summary>Writes other than appends share the writer connection, so they queue behind the group committer's lock.</summary>
+    private async Task<T> WriteAsync<T>(Func<SqliteConnection, T> write)
+    {
+        var writer = await GetWriterAsync();
+        return await Task.Run(() =>
+        {
+            lock (writer)
+            {
+                return write(writer);
+            }
+        });
+    }
+
+    private async Task<T> ReadAsync<T>(Func<SqliteConnection, T> read)
+    {
+        await GetWriterAsync();
+        return await Task.Run(() =>
+        {
+            using var connection = new SqliteConnection(_connectionString);
+            connection.Open();
+            return read(connection);
+        });
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static List<StoredTask> ReadTasks(SqliteCommand command)
+    {
+        using var reader = command.ExecuteReader();
+        var tasks = new List<StoredTask>();
+        while (reader.Read())
+        {
+            tasks.Add(ReadTask(reader, 0));
+        }
+
+        return tasks;
+    }
+
+    private static StreamRecord ReadStream(SqliteDataReader reader) => new(
+        StreamId: reader.GetInt64(0),
+        Context: new WorkflowContext(
+            WorkflowExecId: reader.GetString(2),
+            WorkflowName: reader.GetString(3),
+            WorkflowRunId: reader.GetString(4),
+            ParentWorkflowExecId: reader.IsDBNull(6) ? null : reader.GetString(6),
+            RootWorkflowExecId: reader.GetString(5),
+            Namespace: reader.GetString(1)),
+        Head: reader.GetInt64(7),
+        Oldest: reader.GetInt64(8),
+        RetainedBytes: reader.GetInt64(9),
+        TaskCount: reader.GetInt32(10),
+        LastEventAt: DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(11)),
+        OpenTasks: []);
+
+    private static StoredTask ReadTask(SqliteDataReader reader, int offset) => new(
+        TaskNo: reader.GetInt32(offset),
+        TaskId: reader.GetString(offset + 1),
+        Topic: reader.GetString(offset + 2),
+        WorkflowRunId: reader.GetString(offset + 3),
+        Metadata: reader.IsDBNull(offset + 4) ? null : (byte[])reader.GetValue(offset + 4),
+        Status: (CustomTaskStatus)reader.GetInt16(offset + 5),
+        StartedSequence: reader.GetInt64(offset + 6),
+        TerminalSequence: reader.IsDBNull(offset + 7) ? null : reader.GetInt64(offset + 7));
+}

@@ -1,0 +1,46 @@
+-- The embedded event log: the same model as the PostgreSQL one (see Storage/Postgres/Sql/010-event-log.sql).
+CREATE TABLE IF NOT EXISTS se_streams
+(
+    id                      INTEGER PRIMARY KEY,
+    stream_key              TEXT    NOT NULL UNIQUE,
+    namespace               TEXT    NOT NULL,
+    workflow_exec_id        TEXT    NOT NULL,
+    workflow_name           TEXT    NOT NULL,
+    workflow_run_id         TEXT    NOT NULL,
+    root_workflow_exec_id   TEXT    NOT NULL,
+    parent_workflow_exec_id TEXT    NULL,
+    head                    INTEGER NOT NULL DEFAULT 0,
+    oldest                  INTEGER NOT NULL DEFAULT 1,
+    retained_bytes          INTEGER NOT NULL DEFAULT 0,
+    task_count              INTEGER NOT NULL DEFAULT 0,
+    open_tasks              INTEGER NOT NULL DEFAULT 0,
+    created_at              INTEGER NOT NULL, -- Unix milliseconds
+    last_event_at           INTEGER NOT NULL  -- Unix milliseconds
+);
+
+CREATE TABLE IF NOT EXISTS se_tasks
+(
+    stream_id       INTEGER NOT NULL,
+    task_no         INTEGER NOT NULL,
+    task_id         TEXT    NOT NULL,
+    topic           TEXT    NOT NULL,
+    workflow_run_id TEXT    NOT NULL,
+    metadata        BLOB    NULL,
+    status          INTEGER NOT NULL,
+    started_seq     INTEGER NOT NULL,
+    terminal_seq    INTEGER NULL,
+    PRIMARY KEY (stream_id, task_no)
+);
+
+CREATE UNIQUE INDEX IF NOT EXISTS se_tasks_task_id ON se_tasks (task_id);
+
+CREATE TABLE IF NOT EXISTS se_events
+(
+    stream_id INTEGER NOT NULL,
+    seq       INTEGER NOT NULL,
+    ts        INTEGER NOT NULL, -- nanoseconds since the Unix epoch
+    task_no   INTEGER NOT NULL,
+    kind      INTEGER NOT NULL, -- event type | payload encoding << 8
+    body      BLOB    NOT NULL,
+    PRIMARY KEY (stream_id, seq)
+);
