@@ -1,0 +1,150 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using StreamingEvents.Contracts;
+using StreamingEvents.Storage;
+
+namespace StreamingEvents;
+
+internal sealed partial class ExecutionStreamGrain
+{
+    public async Task<EventPage> ReadAsync(ReadRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.FromSequence < 0)
+        {
+            throw new InvalidIdentifierException("start_seq", request.FromSequence.ToString(System.Globalization.CultureInfo.InvariantCulture), "a start_seq is 0 (the oldest retained) or a broker_sequence");
+        }
+
+        if (request.Topic is not null)
+        {
+            Names.ValidateStreamName(request.Topic);
+        }
+
+        var head = State.Head;
+        var from = request.FromSequence == 0 ? State.Oldest : request.FromSequence;
+        if (from < State.Oldest)
+        {
+            throw new StreamPositionExpiredException(_execution.Key, from, State.Oldest);
+        }
+
+        if (from > head)
+        {
+            return new EventPage([], from, head, State.Oldest);
+        }
+
+        var maxEvents = Math.Clamp(request.MaxEvents, 1, _options.MaxEventsPerRead);
+        var events = new List<StreamEvent>();
+        var next = _window.Contains(from)
+            ? _window.CopyTo(events, from, maxEvents, _options.MaxBytesPerRead, request.Topic)
+            : await ReadStoredAsync(events, from, head, maxEvents, request.Topic);
+        return new EventPage([.. events], next, head, State.Oldest);
+    }
+
+    /// <summary>Reads and renders stored events from <paramref name="from"/>, stopping where the memory window begins.</summary>
+    private async Task<long> ReadStoredAsync(List<StreamEvent> output, long from, long head, int maxEvents, string? topic)
+    {
+        var to = _window.Count > 0 && _window.FirstSequence > from ? Math.Min(head, _window.FirstSequence - 1) : head;
+        var stored = await _log.ReadAsync(from, to, maxEvents);
+        if (stored.Count == 0 || stored[0].Sequence != from)
+        {
+            // Retention removed them after we looked at Oldest: report what is really the oldest now.
+            var oldest = stored.Count > 0 ? stored[0].Sequence : to + 1;
+            State.Oldest = Math.Max(State.Oldest, oldest);
+            _window.DropBefore(State.Oldest);
+            throw new StreamPositionExpiredException(_execution.Key, from, State.Oldest);
+        }
+
+        await LoadTasksAsync(stored);
+        long bytes = 0;
+        var next = from;
+        foreach (var item in stored)
+        {
+            if (item.Sequence != next)
+            {
+                throw new StorageUnavailableException($"Storage returned sequence {item.Sequence} of '{_execution.Key}' where {next} was expected.");
+            }
+
+            var task = _tasks[item.TaskNo];
+            if (topic is null || task.Topic == topic)
+            {
+                var rendered = Renderer.Render(task, item);
+                if (output.Count > 0 && bytes + rendered.Json.Length > _options.MaxBytesPerRead)
+                {
+                    break;
+                }
+
+                output.Add(rendered);
+                bytes += rendered.Json.Length;
+            }
+
+            next = item.Sequence + 1;
+        }
+
+        return next;
+    }
+
+    /// <summary>Makes sure the rows of every task referenced by <paramref name="events"/> are cached.</summary>
+    private async Task LoadTasksAsync(IReadOnlyList<StoredEvent> events)
+    {
+        var missing = events.Select(e => e.TaskNo).Where(no => !_tasks.ContainsKey(no)).ToHashSet();
+        if (missing.Count == 0)
+        {
+            return;
+        }
+
+        if (_tasks.Count > 10_000)
+        {
+            // A bounded cache: closed tasks are reloaded on demand.
+            foreach (var closed in _tasks.Values.Where(t => t.Status != CustomTaskStatus.Running).Select(t => t.TaskNo).ToList())
+            {
+                _tasks.Remove(closed);
+            }
+        }
+
+        foreach (var task in await _log.ReadTasksAsync(missing))
+        {
+            _tasks[task.TaskNo] = task;
+        }
+
+        var absent = missing.Where(no => !_tasks.ContainsKey(no)).ToList();
+        if (absent.Count > 0)
+        {
+            throw new StorageUnavailableException($"Stored events of '{_execution.Key}' refer to unknown task number {absent[0]}.");
+        }
+    }
+
+    /// <summary>
+    /// The task's last whole state, folded from its retained events (whole states and patches); <c>null</c> when its
+    /// beginning is no longer retained.
+    /// </summary>
+    public async Task<byte[]?> GetTaskStateAsync(string taskId)
+    {
+        var task = await FindTaskAsync(taskId);
+        if (task is null || task.StartedSequence < State.Oldest)
+        {
+            return null;
+        }
+
+        JsonNode? state = null;
+        var last = task.TerminalSequence ?? State.Head;
+        for (var from = task.StartedSequence; from <= last;)
+        {
+            var stored = await _log.ReadAsync(from, last, _options.MaxEventsPerRead);
+            if (stored.Count == 0)
+            {
+                return null;
+            }
+
+            foreach (var item in stored.Where(e => e.TaskNo == task.TaskNo && e.Encoding != PayloadEncoding.None))
+            {
+                state = item.Encoding == PayloadEncoding.JsonPatch
+                    ? JsonPatch.Apply(state, JsonNode.Parse(item.Body.Span)!.AsArray())
+                    : JsonNode.Parse(item.Body.Span);
+            }
+
+            from = stored[^1].Sequence + 1;
+        }
+
+        return state is null ? "null"u8.ToArray() : JsonSerializer.SerializeToUtf8Bytes(state);
+    }
+}
