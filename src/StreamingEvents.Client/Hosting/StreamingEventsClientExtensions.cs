@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Configuration;
+using StreamingEvents;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>Registers the StreamingEvents .NET SDK.</summary>
+public static class StreamingEventsClientExtensions
+{
+    /// <summary>
+    /// Adds <see cref="IStreamingEventsClient"/>. Needs an Orleans <see cref="IClusterClient"/>: a client configured with
+    /// <see cref="UseStreamingEventsDefaults"/>, or a co-hosted silo. Options bind from <c>StreamingEvents:Client</c>.
+    /// </summary>
+    public static IServiceCollection AddStreamingEventsClient(this IServiceCollection services, Action<StreamingEventsClientOptions>? configure = null)
+    {
+        var options = services.AddOptions<StreamingEventsClientOptions>().BindConfiguration(StreamingEventsClientOptions.SectionName);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IStreamingEventsClient, StreamingEventsClient>();
+        return services;
+    }
+
+    /// <summary>
+    /// Configures an Orleans client for a StreamingEvents cluster and adds the SDK: with
+    /// <c>ConnectionStrings:StreamingEvents</c> set, it finds gateways through PostgreSQL (ADO.NET clustering); without,
+    /// it connects to a local silo (gateway port <c>Orleans:GatewayPort</c>, default 30000).
+    /// </summary>
+    public static IClientBuilder UseStreamingEventsDefaults(this IClientBuilder builder, IConfiguration configuration)
+    {
+        var connectionString = configuration.GetConnectionString("StreamingEvents");
+        var orleans = configuration.GetSection("Orleans");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            builder.UseLocalhostClustering(orleans.GetValue("GatewayPort", EndpointOptions.DEFAULT_GATEWAY_PORT));
+        }
+        else
+        {
+            builder.Configure<ClusterOptions>(cluster =>
+            {
+                cluster.ClusterId = orleans["ClusterId"] ?? "streaming-events";
+                cluster.ServiceId = orleans["ServiceId"] ?? "streaming-events";
+            });
+            builder.UseAdoNetClustering(clustering =>
+            {
+                clustering.Invariant = "Npgsql";
+                clustering.ConnectionString = connectionString;
+            });
+        }
+
+        builder.AddMemoryStreams(StreamingEventsNames.StreamProvider);
+        builder.Services.AddStreamingEventsClient();
+        return builder;
+    }
+}

@@ -1,0 +1,46 @@
+using StreamingEvents.Contracts;
+
+namespace StreamingEvents;
+
+/// <summary>
+/// Publishes tasks to, and subscribes to, the streams of workflow executions. Register it with
+/// <c>services.AddStreamingEventsClient()</c> next to an Orleans client or silo.
+/// </summary>
+public interface IStreamingEventsClient
+{
+    /// <summary>A publisher and subscriber bound to one workflow execution.</summary>
+    ExecutionStreams ForExecution(WorkflowContext context);
+
+    /// <summary>Opens a task on topic <paramref name="type"/>, publishing <c>CUSTOM_TASK_STARTED</c> with the initial state.</summary>
+    /// <exception cref="InvalidStreamNameException"><paramref name="type"/> breaks the naming rule.</exception>
+    /// <exception cref="TaskAlreadyExistsException">An explicit task id was used before.</exception>
+    /// <exception cref="EventTooLargeException">The initial state is over 1 MiB.</exception>
+    Task<TaskHandle<TState>> StartTaskAsync<TState>(WorkflowContext context, string type, TState initialState, TaskOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> as a task: COMPLETED when it returns (with the task's current state, unless the body
+    /// ended the task itself), FAILED with the exception's message when it throws, CANCELED when it is canceled through
+    /// <paramref name="cancellationToken"/>. The body's exception is rethrown.
+    /// </summary>
+    Task<TResult> RunTaskAsync<TState, TResult>(WorkflowContext context, string type, TState initialState,
+        Func<TaskHandle<TState>, CancellationToken, Task<TResult>> body, TaskOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The events of one execution from <paramref name="from"/> (inclusive) on, all topics or only <paramref name="topic"/>:
+    /// the retained history in order, then live events as they are published, with no gap and no duplicate in between.
+    /// Ends only when canceled. To resume, pass <see cref="StreamPosition.After"/> of the last event received.
+    /// </summary>
+    /// <exception cref="StreamPositionExpiredException">The position is older than the oldest retained event.</exception>
+    IAsyncEnumerable<StreamEvent> SubscribeAsync(ExecutionId execution, StreamPosition from = default, string? topic = null, CancellationToken cancellationToken = default);
+
+    /// <summary>One page of stored events from <paramref name="from"/> (history only; no waiting).</summary>
+    /// <exception cref="StreamPositionExpiredException">The position is older than the oldest retained event.</exception>
+    Task<EventPage> ReadAsync(ExecutionId execution, StreamPosition from, int maxEvents = 1000, string? topic = null, CancellationToken cancellationToken = default);
+
+    /// <summary>The execution stream's head, retention and task counts.</summary>
+    Task<StreamInfo> GetStreamInfoAsync(ExecutionId execution, CancellationToken cancellationToken = default);
+
+    /// <summary>A task's status.</summary>
+    /// <exception cref="TaskNotFoundException">No such task.</exception>
+    Task<TaskInfo> GetTaskAsync(string taskId, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,124 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using StreamingEvents.Contracts;
+using StreamingEvents.Subscriptions;
+
+namespace StreamingEvents;
+
+/// <summary>The <see cref="IStreamingEventsClient"/> over an Orleans cluster client (or a co-hosted silo's client).</summary>
+public sealed partial class StreamingEventsClient(
+    IClusterClient cluster,
+    IOptions<StreamingEventsClientOptions> options,
+    ILogger<StreamingEventsClient> logger,
+    TimeProvider? time = null) : IStreamingEventsClient
+{
+    private readonly StreamingEventsClientOptions _options = options.Value;
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    /// <inheritdoc/>
+    public ExecutionStreams ForExecution(WorkflowContext context) => new(this, context);
+
+    /// <inheritdoc/>
+    public async Task<TaskHandle<TState>> StartTaskAsync<TState>(WorkflowContext context, string type, TState initialState, TaskOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var normalized = context.Normalize();
+        Names.ValidateStreamName(type);
+        var taskId = options?.TaskId is { } id ? Names.ValidateIdentifier(id, "task_id") : TaskOptions.NewTaskId();
+        var json = JsonSerializer.SerializeToUtf8Bytes(initialState, _options.JsonSerializerOptions);
+        if (json.Length > StreamingLimits.MaxEventBytes)
+        {
+            throw new EventTooLargeException(json.Length, StreamingLimits.MaxEventBytes);
+        }
+
+        var metadata = options?.Metadata is { } value ? JsonSerializer.SerializeToUtf8Bytes(value, _options.JsonSerializerOptions) : null;
+        var grain = cluster.GetGrain<ITaskGrain>(taskId);
+        var started = await grain.StartAsync(new TaskStart(taskId, normalized, type, json, metadata)).WaitAsync(cancellationToken);
+        return new TaskHandle<TState>(grain, started, initialState, _options.JsonSerializerOptions, _options.MaxUpdatesPerCall, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public async Task<TResult> RunTaskAsync<TState, TResult>(WorkflowContext context, string type, TState initialState,
+        Func<TaskHandle<TState>, CancellationToken, Task<TResult>> body, TaskOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        var task = await StartTaskAsync(context, type, initialState, options, cancellationToken);
+        TResult result;
+        try
+        {
+            result = await body(task, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await EndAfterBodyAsync(task, t => t.CancelAsync("canceled"));
+            throw;
+        }
+        catch (Exception exception)
+        {
+            await EndAfterBodyAsync(task, t => t.FailAsync(exception));
+            throw;
+        }
+
+        if (!task.IsFinishing)
+        {
+            await task.CompleteAsync(CancellationToken.None);
+        }
+
+        return result;
+    }
+
+    /// <summary>Publishes the terminal event of a body that threw; the body's exception is what the caller sees.</summary>
+    private async Task EndAfterBodyAsync<TState>(TaskHandle<TState> task, Func<TaskHandle<TState>, Task<long>> end)
+    {
+        if (task.IsFinishing)
+        {
+            return;
+        }
+
+        try
+        {
+            await end(task);
+        }
+        catch (StreamingEventsException exception)
+        {
+            LogTerminalNotPublished(exception, task.TaskId);
+        }
+    }
+
+    /// <inheritdoc/>
+    public IAsyncEnumerable<StreamEvent> SubscribeAsync(ExecutionId execution, StreamPosition from = default, string? topic = null, CancellationToken cancellationToken = default)
+    {
+        if (topic is not null)
+        {
+            Names.ValidateStreamName(topic);
+        }
+
+        var settings = new SubscriptionSettings(_options.SubscriptionBufferEvents, _options.IdleProbeInterval, _options.ReplayPageSize, _time);
+        return ExecutionSubscription.RunAsync(Source(execution), from, topic, settings, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<EventPage> ReadAsync(ExecutionId execution, StreamPosition from, int maxEvents = 1000, string? topic = null, CancellationToken cancellationToken = default)
+    {
+        if (from.IsLive)
+        {
+            throw new ArgumentException("Reading history needs a position, not Live.", nameof(from));
+        }
+
+        return Source(execution).ReadAsync(from.Sequence, maxEvents, topic, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<StreamInfo> GetStreamInfoAsync(ExecutionId execution, CancellationToken cancellationToken = default) =>
+        cluster.GetGrain<IExecutionStreamGrain>(execution.Key).GetInfoAsync().WaitAsync(cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<TaskInfo> GetTaskAsync(string taskId, CancellationToken cancellationToken = default) =>
+        cluster.GetGrain<ITaskGrain>(Names.ValidateIdentifier(taskId, "task_id")).GetInfoAsync().WaitAsync(cancellationToken);
+
+    private OrleansEventSource Source(ExecutionId execution) => new(cluster, execution, _options.StreamProviderName, logger);
+
+    [LoggerMessage(2002, LogLevel.Warning, "Task {TaskId} threw, and its FAILED/CANCELED event could not be published; it will time out")]
+    private partial void LogTerminalNotPublished(Exception exception, string taskId);
+}

@@ -1,0 +1,34 @@
+using System.Text.Json;
+
+namespace StreamingEvents;
+
+/// <summary>Settings of the .NET SDK, bound from the <c>StreamingEvents:Client</c> configuration section.</summary>
+public sealed class StreamingEventsClientOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "StreamingEvents:Client";
+
+    /// <summary>How typed task state is serialized; default <see cref="JsonDefaults.State"/> (snake_case names).</summary>
+    public JsonSerializerOptions JsonSerializerOptions { get; set; } = JsonDefaults.State;
+
+    /// <summary>
+    /// The most live events a subscription buffers for a slow consumer (default 10,000). Past it the buffer is dropped
+    /// and the subscription catches up from storage, so a slow consumer never slows the stream or other subscribers.
+    /// </summary>
+    public int SubscriptionBufferEvents { get; set; } = 10_000;
+
+    /// <summary>
+    /// A subscription with no live event for this long asks the stream for its head (default 5 s), so an event whose
+    /// live push was lost is still delivered.
+    /// </summary>
+    public TimeSpan IdleProbeInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Events per replay page (default 1000).</summary>
+    public int ReplayPageSize { get; set; } = 1000;
+
+    /// <summary>The most updates one call to a task carries (default 256).</summary>
+    public int MaxUpdatesPerCall { get; set; } = 256;
+
+    /// <summary>The Orleans stream provider of the live push; must match the silos.</summary>
+    public string StreamProviderName { get; set; } = StreamingEventsNames.StreamProvider;
+}

@@ -1,0 +1,103 @@
+using System.Runtime.CompilerServices;
+
+namespace StreamingEvents.Subscriptions;
+
+/// <summary>Settings of one subscription.</summary>
+internal sealed record SubscriptionSettings(int BufferEvents, TimeSpan IdleProbeInterval, int PageSize, TimeProvider Time);
+
+/// <summary>
+/// Delivers an execution's events from a position, exactly: each sequence once, ascending, no gap — history replayed
+/// from storage, then live. The live push is attached first and buffered, history is read up to the head, and from then
+/// on an event is delivered only if it is the next expected one; anything below is a duplicate and dropped, anything
+/// above reveals a gap that is read from storage before going on. The push may therefore lose, repeat or reorder
+/// batches without the consumer ever seeing it.
+/// </summary>
+internal static class ExecutionSubscription
+{
+    /// <summary>After this many idle probes that found missed events, the live subscription is made again.</summary>
+    private const int ProbesBeforeResubscribe = 2;
+
+    public static async IAsyncEnumerable<StreamEvent> RunAsync(
+        IExecutionEventSource source,
+        StreamPosition from,
+        string? topic,
+        SubscriptionSettings settings,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var buffer = new LiveBuffer(settings.BufferEvents, settings.Time);
+        var live = await source.SubscribeLiveAsync(buffer.OnBatchAsync, cancellationToken);
+        try
+        {
+            // Attached first, so nothing published from here on can fall between the history and the live push.
+            var next = from.IsLive ? await source.GetHeadAsync(cancellationToken) + 1 : from.Sequence;
+            var catchUp = !from.IsLive;
+            var missedProbes = 0;
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (catchUp)
+                {
+                    var page = await source.ReadAsync(next, settings.PageSize, topic, cancellationToken);
+                    foreach (var streamEvent in page.Events)
+                    {
+                        yield return streamEvent;
+                    }
+
+                    next = Math.Max(next, page.NextSequence);
+                    catchUp = !page.ReachedHead;
+                    continue;
+                }
+
+                if (buffer.Overflowed)
+                {
+                    buffer.Reset();
+                    catchUp = true;
+                    continue;
+                }
+
+                var batch = await buffer.TakeAsync(settings.IdleProbeInterval, cancellationToken);
+                if (batch is null)
+                {
+                    // Nothing pushed for a while: make sure nothing was published that the push lost.
+                    if (await source.GetHeadAsync(cancellationToken) >= next)
+                    {
+                        catchUp = true;
+                        if (++missedProbes >= ProbesBeforeResubscribe)
+                        {
+                            missedProbes = 0;
+                            await live.DisposeAsync();
+                            live = await source.SubscribeLiveAsync(buffer.OnBatchAsync, cancellationToken);
+                        }
+                    }
+
+                    continue;
+                }
+
+                missedProbes = 0;
+                foreach (var streamEvent in batch.Events)
+                {
+                    if (streamEvent.BrokerSequence < next)
+                    {
+                        continue;
+                    }
+
+                    if (streamEvent.BrokerSequence > next)
+                    {
+                        catchUp = true;
+                        break;
+                    }
+
+                    next++;
+                    if (topic is null || streamEvent.Stream == topic)
+                    {
+                        yield return streamEvent;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            await live.DisposeAsync();
+        }
+    }
+}

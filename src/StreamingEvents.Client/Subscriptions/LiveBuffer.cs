@@ -1,0 +1,87 @@
+using System.Threading.Channels;
+
+namespace StreamingEvents.Subscriptions;
+
+/// <summary>
+/// Live batches waiting for a subscriber, bounded by event count. When a slow consumer lets it fill up, it stops
+/// accepting and reports <see cref="Overflowed"/>: the subscription then drops it and catches up from storage, so a
+/// slow consumer never holds back the push that feeds everyone else.
+/// </summary>
+internal sealed class LiveBuffer(int capacityEvents, TimeProvider time)
+{
+    private readonly Channel<StreamEventBatch> _channel = Channel.CreateUnbounded<StreamEventBatch>(new UnboundedChannelOptions { SingleReader = true });
+    private int _events;
+    private volatile bool _overflowed;
+
+    public bool Overflowed => _overflowed;
+
+    /// <summary>Never waits: a full buffer drops the batch and marks the overflow.</summary>
+    public Task OnBatchAsync(StreamEventBatch batch)
+    {
+        if (_overflowed)
+        {
+            return Task.CompletedTask;
+        }
+
+        if (Interlocked.Add(ref _events, batch.Events.Length) > capacityEvents)
+        {
+            _overflowed = true;
+        }
+        else
+        {
+            _channel.Writer.TryWrite(batch);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The next batch, or <c>null</c> if none arrived within <paramref name="idle"/>.</summary>
+    public async ValueTask<StreamEventBatch?> TakeAsync(TimeSpan idle, CancellationToken cancellationToken)
+    {
+        if (TryTake(out var batch))
+        {
+            return batch;
+        }
+
+        using var timeout = new CancellationTokenSource(idle, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            while (await _channel.Reader.WaitToReadAsync(linked.Token))
+            {
+                if (TryTake(out batch))
+                {
+                    return batch;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The idle bound passed: the caller probes the stream's head.
+        }
+
+        return null;
+    }
+
+    /// <summary>Empties the buffer after an overflow; the subscription catches up from storage.</summary>
+    public void Reset()
+    {
+        while (_channel.Reader.TryRead(out _))
+        {
+        }
+
+        Interlocked.Exchange(ref _events, 0);
+        _overflowed = false;
+    }
+
+    private bool TryTake(out StreamEventBatch batch)
+    {
+        if (_channel.Reader.TryRead(out batch!))
+        {
+            Interlocked.Add(ref _events, -batch.Events.Length);
+            return true;
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,296 @@
+using System.Text.Json;
+using StreamingEvents.Contracts;
+
+namespace StreamingEvents;
+
+/// <summary>
+/// An open task: publish state updates with <see cref="UpdateStateAsync"/>; leaving an <c>await using</c> scope
+/// publishes the one terminal event — <c>CUSTOM_TASK_COMPLETED</c> with the current <see cref="State"/>, or
+/// <c>CUSTOM_TASK_CANCELED</c> if the token given at start was canceled by then.
+/// </summary>
+/// <remarks>
+/// <para><c>await using</c> cannot see an exception thrown in its body, so a failing body would still publish
+/// COMPLETED. Use <see cref="IStreamingEventsClient.RunTaskAsync{TState,TResult}"/>, which publishes
+/// <c>CUSTOM_TASK_FAILED</c> when the body throws, or call <see cref="FailAsync(Exception, CancellationToken)"/> yourself.</para>
+/// <para>Updates may be issued without awaiting each one: they are published in call order, many per call, and each
+/// returned task completes with the event's <c>broker_sequence</c> once it is durable. Thread-safe.</para>
+/// </remarks>
+/// <typeparam name="TState">The state type, serialized with System.Text.Json (records, or <see cref="JsonElement"/> for raw JSON).</typeparam>
+public sealed class TaskHandle<TState> : IAsyncDisposable
+{
+    private readonly ITaskGrain _grain;
+    private readonly JsonSerializerOptions _json;
+    private readonly int _maxUpdatesPerCall;
+    private readonly CancellationToken _lifetime;
+    private readonly Lock _gate = new();
+    private readonly Queue<Operation> _queue = new();
+    private bool _sending;
+    private Task<long>? _terminal;
+    private TState _state;
+    private CustomTaskStatus _status = CustomTaskStatus.Running;
+
+    internal TaskHandle(ITaskGrain grain, TaskStarted started, TState initialState, JsonSerializerOptions json, int maxUpdatesPerCall, CancellationToken lifetime)
+    {
+        _grain = grain;
+        _json = json;
+        _maxUpdatesPerCall = maxUpdatesPerCall;
+        _lifetime = lifetime;
+        _state = initialState;
+        TaskId = started.TaskId;
+        Execution = started.Execution;
+        Type = started.Stream;
+        StartedSequence = started.BrokerSequence;
+    }
+
+    /// <summary>The task id (<c>custom_task_id</c>).</summary>
+    public string TaskId { get; }
+
+    /// <summary>The execution the task publishes to.</summary>
+    public ExecutionId Execution { get; }
+
+    /// <summary>The task type: the <c>stream</c> (topic) of its events.</summary>
+    public string Type { get; }
+
+    /// <summary>The <c>broker_sequence</c> of the task's <c>CUSTOM_TASK_STARTED</c> event.</summary>
+    public long StartedSequence { get; }
+
+    /// <summary>The last state given to <see cref="UpdateStateAsync"/> (or the initial state).</summary>
+    public TState State
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state;
+            }
+        }
+    }
+
+    /// <summary><see cref="CustomTaskStatus.Running"/> until the terminal event is durable.</summary>
+    public CustomTaskStatus Status
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _status;
+            }
+        }
+    }
+
+    /// <summary>Whether a terminal event was published or is being published.</summary>
+    public bool IsFinishing
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _terminal is { IsFaulted: false };
+            }
+        }
+    }
+
+    /// <summary>Publishes <paramref name="state"/> as <c>CUSTOM_TASK_IN_PROGRESS</c>.</summary>
+    /// <returns>The event's <c>broker_sequence</c>, once it is durable.</returns>
+    /// <exception cref="EventTooLargeException">The event would be over 1 MiB; nothing was published.</exception>
+    /// <exception cref="TaskAlreadyFinishedException">The task already ended.</exception>
+    /// <exception cref="StorageUnavailableException">Not acknowledged; it may be retried.</exception>
+    public Task<long> UpdateStateAsync(TState state, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var operation = new Operation(TaskEventDraft.Progress(Serialize(state)), IsTerminal: false);
+        lock (_gate)
+        {
+            if (_terminal is { IsFaulted: false })
+            {
+                throw new TaskAlreadyFinishedException(TaskId, _status);
+            }
+
+            _state = state;
+            EnqueueLocked(operation);
+        }
+
+        return operation.Completion.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Publishes <c>CUSTOM_TASK_COMPLETED</c> with the current <see cref="State"/>.</summary>
+    /// <exception cref="TaskAlreadyFinishedException">The task already ended.</exception>
+    public Task<long> CompleteAsync(CancellationToken cancellationToken = default) =>
+        FinishAsync(() => TaskEventDraft.Completed(Serialize(_state)), cancellationToken);
+
+    /// <summary>Publishes <c>CUSTOM_TASK_COMPLETED</c> with <paramref name="finalState"/>.</summary>
+    /// <exception cref="TaskAlreadyFinishedException">The task already ended.</exception>
+    public Task<long> CompleteAsync(TState finalState, CancellationToken cancellationToken = default)
+    {
+        var json = Serialize(finalState);
+        return FinishAsync(() =>
+        {
+            _state = finalState;
+            return TaskEventDraft.Completed(json);
+        }, cancellationToken);
+    }
+
+    /// <summary>Publishes <c>CUSTOM_TASK_FAILED</c> with <paramref name="message"/>.</summary>
+    /// <exception cref="TaskAlreadyFinishedException">The task already ended.</exception>
+    public Task<long> FailAsync(string message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return FinishAsync(() => TaskEventDraft.Failed(message), cancellationToken);
+    }
+
+    /// <summary>Publishes <c>CUSTOM_TASK_FAILED</c> with the exception's message.</summary>
+    /// <exception cref="TaskAlreadyFinishedException">The task already ended.</exception>
+    public Task<long> FailAsync(Exception exception, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return FailAsync(exception.Message, cancellationToken);
+    }
+
+    /// <summary>Publishes <c>CUSTOM_TASK_CANCELED</c>.</summary>
+    /// <exception cref="TaskAlreadyFinishedException">The task already ended.</exception>
+    public Task<long> CancelAsync(string? reason = null, CancellationToken cancellationToken = default) =>
+        FinishAsync(() => TaskEventDraft.Canceled(reason), cancellationToken);
+
+    /// <summary>
+    /// Publishes the terminal event unless one was already published: COMPLETED with the current state, or CANCELED if
+    /// the token given at start is canceled. Safe to call more than once.
+    /// </summary>
+    /// <exception cref="StreamingEventsException">The terminal event could not be published.</exception>
+    public async ValueTask DisposeAsync()
+    {
+        Task<long> terminal;
+        lock (_gate)
+        {
+            terminal = _terminal is { IsFaulted: false } existing
+                ? existing
+                : BeginTerminalLocked(_lifetime.IsCancellationRequested ? TaskEventDraft.Canceled("canceled") : TaskEventDraft.Completed(Serialize(_state)));
+        }
+
+        await terminal;
+    }
+
+    private Task<long> FinishAsync(Func<TaskEventDraft> draft, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_terminal is { IsFaulted: false })
+            {
+                throw new TaskAlreadyFinishedException(TaskId, _status);
+            }
+
+            return BeginTerminalLocked(draft()).WaitAsync(cancellationToken);
+        }
+    }
+
+    private Task<long> BeginTerminalLocked(TaskEventDraft draft)
+    {
+        var operation = new Operation(draft, IsTerminal: true);
+        EnqueueLocked(operation);
+        _terminal = operation.Completion.Task;
+        return _terminal;
+    }
+
+    private byte[] Serialize(TState state)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(state, _json);
+        return json.Length > StreamingLimits.MaxEventBytes ? throw new EventTooLargeException(json.Length, StreamingLimits.MaxEventBytes) : json;
+    }
+
+    private void EnqueueLocked(Operation operation)
+    {
+        _queue.Enqueue(operation);
+        if (!_sending)
+        {
+            _sending = true;
+            _ = Task.Run(SendLoopAsync);
+        }
+    }
+
+    /// <summary>Sends queued operations in order: updates in batches, a terminal event alone after them.</summary>
+    private async Task SendLoopAsync()
+    {
+        while (true)
+        {
+            var batch = new List<Operation>();
+            lock (_gate)
+            {
+                while (_queue.TryPeek(out var next) && batch.Count < _maxUpdatesPerCall && !(next.IsTerminal && batch.Count > 0))
+                {
+                    batch.Add(_queue.Dequeue());
+                    if (next.IsTerminal)
+                    {
+                        break;
+                    }
+                }
+
+                if (batch.Count == 0)
+                {
+                    _sending = false;
+                    return;
+                }
+            }
+
+            await SendAsync(batch);
+        }
+    }
+
+    /// <summary>Sends one batch; every operation's task gets the outcome (no exception escapes).</summary>
+    private async Task SendAsync(List<Operation> batch)
+    {
+        try
+        {
+            if (batch[0].IsTerminal)
+            {
+                var receipt = await _grain.FinishAsync(batch[0].Draft);
+                lock (_gate)
+                {
+                    _status = batch[0].Draft.Type.ToTerminalStatus();
+                }
+
+                batch[0].Completion.TrySetResult(receipt.LastSequence);
+                return;
+            }
+
+            var updates = await _grain.UpdateAsync([.. batch.Select(o => o.Draft)]);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                batch[i].Completion.TrySetResult(updates.FirstSequence + i);
+            }
+        }
+        catch (EventTooLargeException) when (batch.Count > 1)
+        {
+            // One event of the batch is too large and nothing was numbered: publish them one by one so that each
+            // caller gets its own outcome.
+            foreach (var operation in batch)
+            {
+                await SendAsync([operation]);
+            }
+        }
+        catch (TaskAlreadyFinishedException finished)
+        {
+            lock (_gate)
+            {
+                _status = finished.Status;
+            }
+
+            Fail(batch, finished);
+        }
+        catch (Exception exception)
+        {
+            Fail(batch, exception);
+        }
+    }
+
+    private static void Fail(List<Operation> batch, Exception exception)
+    {
+        foreach (var operation in batch)
+        {
+            operation.Completion.TrySetException(exception);
+        }
+    }
+
+    private sealed record Operation(TaskEventDraft Draft, bool IsTerminal)
+    {
+        public TaskCompletionSource<long> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

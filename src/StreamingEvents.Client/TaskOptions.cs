@@ -1,0 +1,17 @@
+namespace StreamingEvents;
+
+/// <summary>Per-task settings.</summary>
+public sealed class TaskOptions
+{
+    /// <summary>The task id; default a new time-ordered unique id (<c>tsk_…</c>).</summary>
+    public string? TaskId { get; init; }
+
+    /// <summary>
+    /// A JSON object attached as <c>metadata</c> to every event of the task (serialized with the client's JSON options);
+    /// <c>null</c> for none.
+    /// </summary>
+    public object? Metadata { get; init; }
+
+    /// <summary>A new task id.</summary>
+    public static string NewTaskId() => "tsk_" + Guid.CreateVersion7().ToString("N");
+}
