@@ -34,7 +34,21 @@ public sealed partial class StreamingEventsClient(
 
         var metadata = options?.Metadata is { } value ? JsonSerializer.SerializeToUtf8Bytes(value, _options.JsonSerializerOptions) : null;
         var grain = cluster.GetGrain<ITaskGrain>(taskId);
-        var started = await grain.StartAsync(new TaskStart(taskId, normalized, type, json, metadata)).WaitAsync(cancellationToken);
+        var start = new TaskStart(taskId, normalized, type, json, metadata);
+        TaskStarted started;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                started = await grain.StartAsync(start).WaitAsync(cancellationToken);
+                break;
+            }
+            catch (StreamWriteConflictException) when (attempt < TaskHandle<TState>.MaxConflictAttempts)
+            {
+                // Nothing was written; the stream's next activation numbers it.
+            }
+        }
+
         return new TaskHandle<TState>(grain, started, initialState, _options.JsonSerializerOptions, _options.MaxUpdatesPerCall, cancellationToken);
     }
 

@@ -18,6 +18,9 @@ namespace StreamingEvents;
 /// <typeparam name="TState">The state type, serialized with System.Text.Json (records, or <see cref="JsonElement"/> for raw JSON).</typeparam>
 public sealed class TaskHandle<TState> : IAsyncDisposable
 {
+    /// <summary>Attempts for a call refused by a write conflict (nothing written, so it is safe to repeat).</summary>
+    internal const int MaxConflictAttempts = 3;
+
     private readonly ITaskGrain _grain;
     private readonly JsonSerializerOptions _json;
     private readonly int _maxUpdatesPerCall;
@@ -161,6 +164,12 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
         Task<long> terminal;
         lock (_gate)
         {
+            if (_terminal is null && _status != CustomTaskStatus.Running)
+            {
+                // The service ended the task already (it timed out): there is nothing left to publish.
+                return;
+            }
+
             terminal = _terminal is { IsFaulted: false } existing
                 ? existing
                 : BeginTerminalLocked(_lifetime.IsCancellationRequested ? TaskEventDraft.Canceled("canceled") : TaskEventDraft.Completed(Serialize(_state)));
@@ -235,7 +244,7 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
     }
 
     /// <summary>Sends one batch; every operation's task gets the outcome (no exception escapes).</summary>
-    private async Task SendAsync(List<Operation> batch)
+    private async Task SendAsync(List<Operation> batch, int attempt = 1)
     {
         try
         {
@@ -265,6 +274,11 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
             {
                 await SendAsync([operation]);
             }
+        }
+        catch (StreamWriteConflictException) when (attempt < MaxConflictAttempts)
+        {
+            // Another activation of the stream got there first and nothing of this batch was written: send it again.
+            await SendAsync(batch, attempt + 1);
         }
         catch (TaskAlreadyFinishedException finished)
         {

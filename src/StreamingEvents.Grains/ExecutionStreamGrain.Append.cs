@@ -63,7 +63,7 @@ internal sealed partial class ExecutionStreamGrain
                 await RejectUnresolvedAsync(plan);
                 if (plan.Accepted.Count > 0 && await CommitAsync(plan))
                 {
-                    await EnforceRetentionAsync();
+                    await EnforceRetentionAfterAppendAsync();
                 }
             }
             catch (Exception exception)
@@ -356,6 +356,13 @@ internal sealed partial class ExecutionStreamGrain
         {
             request.Completion.TrySetException(exception);
         }
+
+        foreach (var waiter in _retentionWaiters)
+        {
+            waiter.TrySetException(exception);
+        }
+
+        _retentionWaiters.Clear();
     }
 
     /// <summary>Event timestamps never go backwards within a stream, whatever the clocks of successive silos say.</summary>

@@ -7,9 +7,11 @@ internal sealed partial class ExecutionStreamGrain
     /// <summary>The <c>timeout_type</c> of a task ended for inactivity.</summary>
     internal const string InactivityTimeoutType = "HEARTBEAT";
 
+    private readonly List<TaskCompletionSource> _retentionWaiters = [];
+
     private Task OnMaintenanceTimerAsync(CancellationToken cancellationToken)
     {
-        if (State.Exists)
+        if (State.Exists && State.Head > 0)
         {
             _maintenanceDue = true;
             EnsureFlushing();
@@ -34,10 +36,37 @@ internal sealed partial class ExecutionStreamGrain
         }
     }
 
+    public async Task<StreamInfo> ApplyRetentionAsync()
+    {
+        // Through the flush loop, like every other write of this stream.
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _retentionWaiters.Add(done);
+        _maintenanceDue = true;
+        EnsureFlushing();
+        await done.Task;
+        return await GetInfoAsync();
+    }
+
     private async Task RunMaintenanceAsync()
     {
         EnqueueTimeouts();
-        await TrimByAgeAsync();
+        try
+        {
+            await EnforceRetentionAsync();
+            await TrimByAgeAsync();
+        }
+        catch (StorageUnavailableException exception)
+        {
+            // Retention is retried after the next append or maintenance tick; publishing must not fail because of it.
+            LogTrimFailed(exception, _execution.Key);
+        }
+
+        foreach (var waiter in _retentionWaiters)
+        {
+            waiter.TrySetResult();
+        }
+
+        _retentionWaiters.Clear();
     }
 
     /// <summary>Queues <c>CUSTOM_TASK_TIMED_OUT</c> for open tasks silent for longer than the inactivity timeout.</summary>
@@ -54,6 +83,18 @@ internal sealed partial class ExecutionStreamGrain
         }
 
         return timeouts;
+    }
+
+    private async Task EnforceRetentionAfterAppendAsync()
+    {
+        try
+        {
+            await EnforceRetentionAsync();
+        }
+        catch (StorageUnavailableException exception)
+        {
+            LogTrimFailed(exception, _execution.Key);
+        }
     }
 
     /// <summary>Keeps the retained events within the count and byte limits; trimming never changes numbering.</summary>
@@ -98,16 +139,8 @@ internal sealed partial class ExecutionStreamGrain
             return;
         }
 
-        try
-        {
-            await _log.TrimAsync(before);
-            _window.DropBefore(State.Oldest);
-            LogTrimmed(_execution.Key, State.Oldest);
-        }
-        catch (StorageUnavailableException exception)
-        {
-            // Retention is retried after the next append or maintenance tick; publishing must not fail because of it.
-            LogTrimFailed(exception, _execution.Key);
-        }
+        await _log.TrimAsync(before);
+        _window.DropBefore(State.Oldest);
+        LogTrimmed(_execution.Key, State.Oldest);
     }
 }

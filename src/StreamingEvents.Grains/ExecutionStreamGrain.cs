@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -39,7 +40,7 @@ internal sealed partial class ExecutionStreamGrain : Grain, IExecutionStreamGrai
     public ExecutionStreamGrain(
         [PersistentEventLog(StreamingEventsNames.EventLogStorage)] IPersistentEventLog log,
         IOptions<StreamingEventsOptions> options,
-        TimeProvider time,
+        [FromKeyedServices(StreamingEventsNames.Clock)] TimeProvider time,
         ILogger<ExecutionStreamGrain> logger)
     {
         _log = log;

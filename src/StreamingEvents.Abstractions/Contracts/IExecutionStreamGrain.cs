@@ -26,6 +26,9 @@ public interface IExecutionStreamGrain : IGrainWithStringKey
     /// <summary>The last whole state of a task, folded from its retained events; <c>null</c> if unknown.</summary>
     Task<byte[]?> GetTaskStateAsync(string taskId);
 
+    /// <summary>Applies retention (count, bytes and age) now rather than at the next append or maintenance tick.</summary>
+    Task<StreamInfo> ApplyRetentionAsync();
+
     /// <summary>Times out open tasks that have been silent longer than the configured inactivity timeout.</summary>
     Task CheckTimeoutsAsync();
 }

@@ -34,6 +34,7 @@ public static class StreamingEventsSiloBuilderExtensions
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StreamingEventsOptions>, StreamingEventsOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddKeyedSingleton<TimeProvider>(StreamingEventsNames.Clock, (provider, _) => provider.GetRequiredService<TimeProvider>());
         services.TryAddSingleton<IAttributeToFactoryMapper<PersistentEventLogAttribute>, PersistentEventLogAttributeMapper>();
         services.AddHostedService<TaskTimeoutSweeper>();
         builder.AddMemoryStreams(StreamingEventsNames.StreamProvider, streams => streams.ConfigurePullingAgent(agent => agent.Configure(pulling =>
@@ -53,7 +54,7 @@ public static class StreamingEventsSiloBuilderExtensions
         var options = new SqliteEventLogOptions();
         configure?.Invoke(options);
         builder.Services.AddKeyedSingleton<IEventLogStorage>(StreamingEventsNames.EventLogStorage,
-            (services, _) => new SqliteEventLogStorage(options, services.GetRequiredService<TimeProvider>()));
+            (services, _) => new SqliteEventLogStorage(options, services.GetRequiredKeyedService<TimeProvider>(StreamingEventsNames.Clock)));
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, EventLogStorageInitializer>();
         builder.AddMemoryGrainStorage("PubSubStore");
         return builder;
@@ -68,7 +69,7 @@ public static class StreamingEventsSiloBuilderExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         var options = new PostgresEventLogOptions { ConnectionString = connectionString };
         configure?.Invoke(options);
-        builder.Services.AddKeyedSingleton<IEventLogStorage>(StreamingEventsNames.EventLogStorage, (_, _) => new PostgresEventLogStorage(options));
+        builder.Services.AddKeyedSingleton<IEventLogStorage>(StreamingEventsNames.EventLogStorage, (services, _) => new PostgresEventLogStorage(options, services.GetRequiredKeyedService<TimeProvider>(StreamingEventsNames.Clock)));
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, EventLogStorageInitializer>();
         builder.AddAdoNetGrainStorage("PubSubStore", storage =>
         {

@@ -15,7 +15,7 @@ internal sealed partial class TaskTimeoutSweeper(
     IGrainFactory grains,
     [FromKeyedServices(StreamingEventsNames.EventLogStorage)] IEventLogStorage storage,
     IOptions<StreamingEventsOptions> options,
-    TimeProvider time,
+    [FromKeyedServices(StreamingEventsNames.Clock)] TimeProvider time,
     ILogger<TaskTimeoutSweeper> logger) : BackgroundService
 {
     private const int MaxStreamsPerSweep = 1000;

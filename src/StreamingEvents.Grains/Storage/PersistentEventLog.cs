@@ -218,6 +218,6 @@ internal sealed class PersistentEventLogAttributeMapper : IAttributeToFactoryMap
         return context => new PersistentEventLog(
             context,
             context.ActivationServices.GetRequiredKeyedService<IEventLogStorage>(attribute.StorageName),
-            context.ActivationServices.GetService<TimeProvider>() ?? TimeProvider.System);
+            context.ActivationServices.GetRequiredKeyedService<TimeProvider>(StreamingEventsNames.Clock));
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.Extensions.Hosting;
 using Orleans.TestingHost;
 using StreamingEvents.Testing;
@@ -67,10 +68,16 @@ public abstract class ClusterFixture : IAsyncLifetime
 
     public IStreamingEventsClient Client => Cluster.Client.ServiceProvider.GetRequiredService<IStreamingEventsClient>();
 
+    /// <summary>The StreamingEvents clock of the silos, when a test controls time; Orleans keeps real time.</summary>
+    public FakeTimeProvider? Clock { get; protected init; }
+
     /// <summary>Silo option overrides used by this fixture.</summary>
     protected virtual void ConfigureOptions(StreamingEventsOptions options)
     {
         options.MaintenanceInterval = TimeSpan.FromMilliseconds(200);
+
+        // Small, so that replays in tests read storage as well as memory.
+        options.MemoryWindowEvents = 64;
     }
 
     protected virtual void ConfigureClient(StreamingEventsClientOptions options)
@@ -107,6 +114,10 @@ public abstract class ClusterFixture : IAsyncLifetime
         {
             Backend.Configure(silo);
             silo.AddStreamingEvents(ConfigureOptions);
+            if (Clock is not null)
+            {
+                silo.Services.AddKeyedSingleton<TimeProvider>(StreamingEventsNames.Clock, Clock);
+            }
         });
         builder.ConfigureClient(client =>
         {
@@ -125,6 +136,49 @@ public abstract class ClusterFixture : IAsyncLifetime
             _cluster = null;
         }
     }
+}
+
+/// <summary>Small retention and a fake StreamingEvents clock, for retention and timeout tests.</summary>
+public abstract class ControlledClusterFixture : ClusterFixture
+{
+    public const int MaxEvents = 50;
+
+    protected ControlledClusterFixture() => Clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+
+    public TimeSpan InactivityTimeout { get; } = TimeSpan.FromMinutes(10);
+
+    protected override void ConfigureOptions(StreamingEventsOptions options)
+    {
+        // Maintenance runs only when a test asks (ApplyRetentionAsync, CheckTimeoutsAsync) or the fake clock moves.
+        options.MaintenanceInterval = TimeSpan.FromHours(1);
+        options.Retention.MaxEvents = MaxEvents;
+        options.Retention.MaxBytes = StreamingLimits.MaxEventBytes;
+        options.Retention.MaxAge = TimeSpan.FromDays(7);
+        options.TaskInactivityTimeout = InactivityTimeout;
+        options.MemoryWindowEvents = 8;
+    }
+}
+
+public sealed class SqliteControlledFixture : ControlledClusterFixture
+{
+    protected override Task<IStorageBackend> CreateBackendAsync() => Task.FromResult<IStorageBackend>(new SqliteBackend());
+}
+
+public sealed class PostgresControlledFixture : ControlledClusterFixture
+{
+    protected override async Task<IStorageBackend> CreateBackendAsync() => await PostgresBackend.StartAsync();
+}
+
+[CollectionDefinition(Name)]
+public sealed class SqliteControlled : ICollectionFixture<SqliteControlledFixture>
+{
+    public const string Name = "sqlite controlled cluster";
+}
+
+[CollectionDefinition(Name)]
+public sealed class PostgresControlled : ICollectionFixture<PostgresControlledFixture>
+{
+    public const string Name = "postgres controlled cluster";
 }
 
 public sealed class SqliteClusterFixture : ClusterFixture

@@ -24,7 +24,7 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
                    retained_bytes = st.retained_bytes + u.added_bytes,
                    task_count = u.task_count,
                    open_tasks = st.open_tasks + u.open_delta,
-                   last_event_at = now()
+                   last_event_at = @now
               FROM unnest(@s_id, @s_expected, @s_head, @s_bytes, @s_tasks, @s_open)
                    AS u(id, expected, new_head, added_bytes, task_count, open_delta)
              WHERE st.id = u.id AND st.head = u.expected
@@ -51,10 +51,12 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
         """;
 
     private readonly NpgsqlDataSource _dataSource;
+    private readonly TimeProvider _time;
     private readonly GroupCommitter<StreamAppend, AppendOutcome> _committer;
 
-    public PostgresEventLogStorage(PostgresEventLogOptions options)
+    public PostgresEventLogStorage(PostgresEventLogOptions options, TimeProvider time)
     {
+        _time = time;
         _dataSource = NpgsqlDataSource.Create(options.ConnectionString);
         _committer = new GroupCommitter<StreamAppend, AppendOutcome>(
             CommitAsync, append => Math.Max(1, append.Events.Count), options.MaxEventsPerCommit, options.ConcurrentCommits);
@@ -94,8 +96,8 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
     public async Task<StreamRecord?> CreateStreamAsync(string streamKey, WorkflowContext context, CancellationToken cancellationToken)
     {
         await using var command = _dataSource.CreateCommand($"""
-            INSERT INTO se_streams AS s (stream_key, namespace, workflow_exec_id, workflow_name, workflow_run_id, root_workflow_exec_id, parent_workflow_exec_id)
-            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            INSERT INTO se_streams AS s (stream_key, namespace, workflow_exec_id, workflow_name, workflow_run_id, root_workflow_exec_id, parent_workflow_exec_id, created_at, last_event_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
             ON CONFLICT (stream_key) DO NOTHING
             RETURNING {StreamColumns}
             """);
@@ -106,14 +108,21 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
         command.Parameters.Add(new() { Value = context.WorkflowRunId! });
         command.Parameters.Add(new() { Value = context.RootWorkflowExecId! });
         command.Parameters.Add(new() { Value = (object?)context.ParentWorkflowExecId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new() { Value = _time.GetUtcNow() });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? ReadStream(reader) : null;
     }
 
     public Task<AppendOutcome> AppendAsync(StreamAppend append, CancellationToken cancellationToken) => _committer.SubmitAsync(append);
 
-    private async Task<IReadOnlyList<AppendOutcome>> CommitAsync(IReadOnlyList<StreamAppend> appends, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<AppendOutcome>> CommitAsync(IReadOnlyList<StreamAppend> batch, CancellationToken cancellationToken)
     {
+        // One statement checks each stream's head once, so a stream may appear only once per batch. A stream grain has
+        // one append in flight at a time; a second one here can only come from another writer with the same view of the
+        // head, and at most one of them could win: the later ones are refused as conflicts, writing nothing.
+        var seen = new HashSet<long>();
+        var appends = batch.Where(a => seen.Add(a.StreamId)).ToList();
+
         var eventCount = appends.Sum(a => a.Events.Count);
         var newTaskCount = appends.Sum(a => a.NewTasks.Count);
         var finishedCount = appends.Sum(a => a.FinishedTasks.Count);
@@ -219,6 +228,7 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
         p.AddWithValue("f_no", fNo);
         p.AddWithValue("f_status", fStatus);
         p.AddWithValue("f_seq", fSeq);
+        p.AddWithValue("now", _time.GetUtcNow());
 
         var committed = new HashSet<long>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
@@ -229,10 +239,10 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
             }
         }
 
-        var outcomes = new AppendOutcome[appends.Count];
-        for (var i = 0; i < appends.Count; i++)
+        var outcomes = new AppendOutcome[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
         {
-            outcomes[i] = committed.Contains(appends[i].StreamId) ? AppendOutcome.Committed : AppendOutcome.Conflict;
+            outcomes[i] = committed.Remove(batch[i].StreamId) ? AppendOutcome.Committed : AppendOutcome.Conflict;
         }
 
         return outcomes;
