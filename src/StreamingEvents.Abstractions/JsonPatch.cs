@@ -57,15 +57,27 @@ public static class JsonPatch
     }
 
     /// <summary>Applies UTF-8 JSON operations to a UTF-8 JSON document and returns the new document as UTF-8 JSON.</summary>
+    /// <exception cref="InvalidPayloadException">Either input is not valid JSON, or an operation does not apply.</exception>
     public static byte[] Apply(ReadOnlySpan<byte> documentJson, ReadOnlySpan<byte> operationsJson)
     {
-        var document = JsonNode.Parse(documentJson);
-        if (JsonNode.Parse(operationsJson) is not JsonArray operations)
+        JsonNode? document;
+        JsonNode? operations;
+        try
+        {
+            document = JsonNode.Parse(documentJson);
+            operations = JsonNode.Parse(operationsJson);
+        }
+        catch (JsonException exception)
+        {
+            throw new InvalidPayloadException($"The document or patch is not valid JSON: {exception.Message}", exception);
+        }
+
+        if (operations is not JsonArray array)
         {
             throw new InvalidPayloadException("A json_patch payload must be a JSON array of operations.");
         }
 
-        var result = Apply(document, operations);
+        var result = Apply(document, array);
         return result is null ? "null"u8.ToArray() : JsonSerializer.SerializeToUtf8Bytes(result);
     }
 

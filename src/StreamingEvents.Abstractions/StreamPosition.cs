@@ -44,7 +44,10 @@ public readonly record struct StreamPosition : IComparable<StreamPosition>
     public static StreamPosition After(long brokerSequence) => FromSequence(checked(brokerSequence + 1));
 
     /// <inheritdoc/>
-    public int CompareTo(StreamPosition other) => _value.CompareTo(other._value);
+    /// <remarks><see cref="Live"/> orders after every sequence: it is the next event to be published.</remarks>
+    public int CompareTo(StreamPosition other) => OrderValue.CompareTo(other.OrderValue);
+
+    private long OrderValue => IsLive ? long.MaxValue : _value;
 
     /// <summary>Orders positions by sequence.</summary>
     public static bool operator <(StreamPosition left, StreamPosition right) => left.CompareTo(right) < 0;

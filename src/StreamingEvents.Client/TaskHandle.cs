@@ -164,7 +164,7 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
         Task<long> terminal;
         lock (_gate)
         {
-            if (_terminal is null && _status != CustomTaskStatus.Running)
+            if (_status != CustomTaskStatus.Running && _terminal is not { IsFaulted: false })
             {
                 // The service ended the task already (it timed out): there is nothing left to publish.
                 return;

@@ -10,6 +10,8 @@ namespace StreamingEvents.Subscriptions;
 internal sealed class LiveBuffer(int capacityEvents, TimeProvider time)
 {
     private readonly Channel<StreamEventBatch> _channel = Channel.CreateUnbounded<StreamEventBatch>(new UnboundedChannelOptions { SingleReader = true });
+    private static readonly StreamEventBatch Wakeup = new([]);
+
     private int _events;
     private volatile bool _overflowed;
 
@@ -25,7 +27,9 @@ internal sealed class LiveBuffer(int capacityEvents, TimeProvider time)
 
         if (Interlocked.Add(ref _events, batch.Events.Length) > capacityEvents)
         {
+            // Wake a waiting reader: it sees the overflow and catches up from storage at once.
             _overflowed = true;
+            _channel.Writer.TryWrite(Wakeup);
         }
         else
         {

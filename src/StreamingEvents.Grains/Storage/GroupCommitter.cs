@@ -51,16 +51,26 @@ internal sealed class GroupCommitter<TItem, TResult> : IAsyncDisposable
         var batch = new List<Entry>();
         var items = new List<TItem>();
         var reader = _queue.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        Entry? carried = null;
+        while (carried is not null || await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             batch.Clear();
             items.Clear();
             long weight = 0;
-            while (weight < _maxBatchWeight && reader.TryRead(out var entry))
+            while (weight < _maxBatchWeight && (carried is { } next || reader.TryRead(out next)))
             {
-                batch.Add(entry);
-                items.Add(entry.Item);
-                weight += _weigh(entry.Item);
+                carried = null;
+                var itemWeight = _weigh(next.Item);
+                if (batch.Count > 0 && weight + itemWeight > _maxBatchWeight)
+                {
+                    // It would break the bound: it opens this worker's next batch instead.
+                    carried = next;
+                    break;
+                }
+
+                batch.Add(next);
+                items.Add(next.Item);
+                weight += itemWeight;
             }
 
             if (batch.Count == 0)
