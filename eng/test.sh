@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every test of the repository on a fresh machine.
+# Installs what the tests need and is missing (PostgreSQL server binaries), then runs `dotnet test` on the solution.
+# Tests start their own throw-away servers on 127.0.0.1 and stop them; nothing has to be started by hand.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=()
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || packages+=(postgresql)
+
+if ((${#packages[@]})); then
+  echo "Installing test dependencies: ${packages[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}"
+fi
+
+# A hang fails the run (with a dump of what hung) instead of blocking CI.
+exec dotnet test StreamingEvents.sln --blame-hang-timeout 10m "$@"

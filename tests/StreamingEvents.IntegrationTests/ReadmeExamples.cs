@@ -1,0 +1,104 @@
+using StreamingEvents.IntegrationTests.Infrastructure;
+using StreamingEvents.Testing;
+
+namespace StreamingEvents.IntegrationTests;
+
+/// <summary>
+/// The code shown in README.md, compiled and run. <see cref="The_readme_shows_exactly_these_examples"/> fails when the
+/// README and this file drift apart.
+/// </summary>
+[Collection(SqliteCluster.Name)]
+public sealed class ReadmeExamples(SqliteClusterFixture fixture)
+{
+    [Fact]
+    public async Task The_readme_example_publishes_and_consumes()
+    {
+        var client = fixture.Client;
+        var cancellationToken = Bounded.Token();
+        var llmTokens = ToAsync(["Hel", "lo", "!"]);
+        var lines = new List<string>();
+        var execId = ClusterFixture.NewExecution().WorkflowExecId;
+
+        #region readme-publish
+        var streams = client.ForExecution(new WorkflowContext(WorkflowExecId: execId, WorkflowName: "my-workflow"));
+
+        await using (var task = await streams.StartTaskAsync("token", new TokenState([]), cancellationToken))   // CUSTOM_TASK_STARTED
+        {
+            await foreach (var token in llmTokens)
+            {
+                await task.UpdateStateAsync(new TokenState([.. task.State.Tokens, token]), cancellationToken); // CUSTOM_TASK_IN_PROGRESS
+            }
+        }   // CUSTOM_TASK_COMPLETED with the last state (CUSTOM_TASK_CANCELED if cancellationToken was canceled)
+
+        // `await using` cannot see exceptions: RunTaskAsync publishes CUSTOM_TASK_FAILED when the body throws.
+        var words = await streams.RunTaskAsync<ProgressState, int>("progress", new ProgressState(0, 3), async (task, ct) =>
+        {
+            for (var i = 1; i <= 3; i++)
+            {
+                await task.UpdateStateAsync(task.State with { ProgressIdx = i }, ct);
+            }
+
+            return task.State.ProgressIdx;
+        }, cancellationToken);
+        #endregion
+
+        #region readme-consume
+        // History from start_seq (inclusive), then live events, in broker_sequence order with no gap and no duplicate.
+        // To resume after a disconnect, pass StreamPosition.After(lastEvent.BrokerSequence).
+        await foreach (var e in client.SubscribeAsync(streams.Execution, StreamPosition.FromSequence(1), topic: "token", cancellationToken))
+        {
+            lines.Add($"{e.BrokerSequence} {e.EventType}: {e.GetState<TokenState>()?.Tokens.Count} tokens");
+            if (e.IsTerminal)
+            {
+                break;
+            }
+        }
+        #endregion
+
+        Assert.Equal(3, words);
+        Assert.Equal(["1 CustomTaskStarted: 0 tokens", "2 CustomTaskInProgress: 1 tokens", "3 CustomTaskInProgress: 2 tokens",
+            "4 CustomTaskInProgress: 3 tokens", "5 CustomTaskCompleted: 3 tokens"], lines);
+    }
+
+    [Fact]
+    public void The_readme_shows_exactly_these_examples()
+    {
+        var root = RepositoryRoot();
+        var readme = File.ReadAllText(Path.Combine(root, "README.md"));
+        var source = File.ReadAllText(Path.Combine(root, "tests", "StreamingEvents.IntegrationTests", "ReadmeExamples.cs"));
+        foreach (var region in new[] { "readme-publish", "readme-consume" })
+        {
+            var start = source.IndexOf($"#region {region}", StringComparison.Ordinal);
+            var end = source.IndexOf("#endregion", start, StringComparison.Ordinal);
+            var code = Normalize(source[(source.IndexOf('\n', start) + 1)..end]);
+            Assert.Contains(code, Normalize(readme), StringComparison.Ordinal);
+        }
+    }
+
+    private static string Normalize(string code) =>
+        string.Join('\n', code.Split('\n').Select(line => line.Trim()).Where(line => line.Length > 0));
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "StreamingEvents.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("The repository root was not found.");
+    }
+
+    private static async IAsyncEnumerable<string> ToAsync(string[] items)
+    {
+        foreach (var item in items)
+        {
+            await Task.Yield();
+            yield return item;
+        }
+    }
+
+    private sealed record TokenState(IReadOnlyList<string> Tokens);
+
+    private sealed record ProgressState(int ProgressIdx, int ProgressTotal);
+}
