@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -10,13 +11,6 @@ namespace StreamingEvents.Storage.Postgres;
 /// </summary>
 internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposable
 {
-    private const string StreamColumns =
-        "s.id, s.namespace, s.workflow_exec_id, s.workflow_name, s.workflow_run_id, s.root_workflow_exec_id, s.parent_workflow_exec_id, " +
-        "s.head, s.oldest, s.retained_bytes, s.task_count, s.last_event_at";
-
-    private const string TaskColumns =
-        "t.task_no, t.task_id, t.topic, t.workflow_run_id, t.metadata, t.status, t.started_seq, t.terminal_seq";
-
     private const string AppendSql = """
         WITH s AS (
             UPDATE se_streams AS st
@@ -67,12 +61,12 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
     public async Task<StreamRecord?> LoadStreamAsync(string streamKey, CancellationToken cancellationToken)
     {
         await using var batch = _dataSource.CreateBatch();
-        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT {StreamColumns} FROM se_streams s WHERE s.stream_key = $1")
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT {StoredRows.StreamColumns} FROM se_streams s WHERE s.stream_key = $1")
         {
             Parameters = { new() { Value = streamKey } },
         });
         batch.BatchCommands.Add(new NpgsqlBatchCommand(
-            $"SELECT {TaskColumns} FROM se_tasks t JOIN se_streams s ON s.id = t.stream_id WHERE s.stream_key = $1 AND t.status = 0")
+            $"SELECT {StoredRows.TaskColumns} FROM se_tasks t JOIN se_streams s ON s.id = t.stream_id WHERE s.stream_key = $1 AND t.status = 0")
         {
             Parameters = { new() { Value = streamKey } },
         });
@@ -82,15 +76,9 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
             return null;
         }
 
-        var stream = ReadStream(reader);
+        var stream = StoredRows.ReadStream(reader, ReadTime);
         await reader.NextResultAsync(cancellationToken);
-        var open = new List<StoredTask>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            open.Add(ReadTask(reader, 0));
-        }
-
-        return stream with { OpenTasks = open };
+        return stream with { OpenTasks = await StoredRows.ReadAllAsync(reader, r => StoredRows.ReadTask(r, 0), cancellationToken) };
     }
 
     public async Task<StreamRecord?> CreateStreamAsync(string streamKey, WorkflowContext context, CancellationToken cancellationToken)
@@ -99,7 +87,7 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
             INSERT INTO se_streams AS s (stream_key, namespace, workflow_exec_id, workflow_name, workflow_run_id, root_workflow_exec_id, parent_workflow_exec_id, created_at, last_event_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
             ON CONFLICT (stream_key) DO NOTHING
-            RETURNING {StreamColumns}
+            RETURNING {StoredRows.StreamColumns}
             """);
         command.Parameters.Add(new() { Value = streamKey });
         command.Parameters.Add(new() { Value = context.Namespace });
@@ -110,7 +98,7 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
         command.Parameters.Add(new() { Value = (object?)context.ParentWorkflowExecId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         command.Parameters.Add(new() { Value = _time.GetUtcNow() });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? ReadStream(reader) : null;
+        return await reader.ReadAsync(cancellationToken) ? StoredRows.ReadStream(reader, ReadTime) : null;
     }
 
     public Task<AppendOutcome> AppendAsync(StreamAppend append, CancellationToken cancellationToken) => _committer.SubmitAsync(append);
@@ -251,44 +239,31 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
     public async Task<IReadOnlyList<StoredEvent>> ReadEventsAsync(long streamId, long fromSequence, long toSequence, int maxEvents, CancellationToken cancellationToken)
     {
         await using var command = _dataSource.CreateCommand(
-            "SELECT seq, ts, task_no, kind, body FROM se_events WHERE stream_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq LIMIT $4");
+            $"SELECT {StoredRows.EventColumns} FROM se_events WHERE stream_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq LIMIT $4");
         command.Parameters.Add(new() { Value = streamId });
         command.Parameters.Add(new() { Value = fromSequence });
         command.Parameters.Add(new() { Value = toSequence });
         command.Parameters.Add(new() { Value = maxEvents });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var events = new List<StoredEvent>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var (type, encoding) = StoredEvent.Unpack(reader.GetInt16(3));
-            events.Add(new StoredEvent(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt32(2), type, encoding, reader.GetFieldValue<byte[]>(4)));
-        }
-
-        return events;
+        return await StoredRows.ReadAllAsync(reader, StoredRows.ReadEvent, cancellationToken);
     }
 
     public async Task<IReadOnlyList<StoredTask>> ReadTasksAsync(long streamId, IReadOnlyCollection<int> taskNos, CancellationToken cancellationToken)
     {
-        await using var command = _dataSource.CreateCommand($"SELECT {TaskColumns} FROM se_tasks t WHERE t.stream_id = $1 AND t.task_no = ANY($2)");
+        await using var command = _dataSource.CreateCommand($"SELECT {StoredRows.TaskColumns} FROM se_tasks t WHERE t.stream_id = $1 AND t.task_no = ANY($2)");
         command.Parameters.Add(new() { Value = streamId });
         command.Parameters.Add(new() { Value = taskNos.ToArray() });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var tasks = new List<StoredTask>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            tasks.Add(ReadTask(reader, 0));
-        }
-
-        return tasks;
+        return await StoredRows.ReadAllAsync(reader, r => StoredRows.ReadTask(r, 0), cancellationToken);
     }
 
     public async Task<TaskLocation?> FindTaskAsync(string taskId, CancellationToken cancellationToken)
     {
         await using var command = _dataSource.CreateCommand(
-            $"SELECT s.stream_key, {TaskColumns} FROM se_tasks t JOIN se_streams s ON s.id = t.stream_id WHERE t.task_id = $1");
+            $"SELECT s.stream_key, {StoredRows.TaskColumns} FROM se_tasks t JOIN se_streams s ON s.id = t.stream_id WHERE t.task_id = $1");
         command.Parameters.Add(new() { Value = taskId });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? new TaskLocation(reader.GetString(0), ReadTask(reader, 1)) : null;
+        return await reader.ReadAsync(cancellationToken) ? new TaskLocation(reader.GetString(0), StoredRows.ReadTask(reader, 1)) : null;
     }
 
     public async Task<TrimResult> TrimAsync(long streamId, long before, CancellationToken cancellationToken)
@@ -332,13 +307,7 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
         command.Parameters.Add(new() { Value = idleSince });
         command.Parameters.Add(new() { Value = maxStreams });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var keys = new List<string>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            keys.Add(reader.GetString(0));
-        }
-
-        return keys;
+        return await StoredRows.ReadAllAsync(reader, r => r.GetString(0), cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
@@ -347,29 +316,5 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
         await _dataSource.DisposeAsync();
     }
 
-    private static StreamRecord ReadStream(NpgsqlDataReader reader) => new(
-        StreamId: reader.GetInt64(0),
-        Context: new WorkflowContext(
-            WorkflowExecId: reader.GetString(2),
-            WorkflowName: reader.GetString(3),
-            WorkflowRunId: reader.GetString(4),
-            ParentWorkflowExecId: reader.IsDBNull(6) ? null : reader.GetString(6),
-            RootWorkflowExecId: reader.GetString(5),
-            Namespace: reader.GetString(1)),
-        Head: reader.GetInt64(7),
-        Oldest: reader.GetInt64(8),
-        RetainedBytes: reader.GetInt64(9),
-        TaskCount: reader.GetInt32(10),
-        LastEventAt: reader.GetFieldValue<DateTimeOffset>(11),
-        OpenTasks: []);
-
-    private static StoredTask ReadTask(NpgsqlDataReader reader, int offset) => new(
-        TaskNo: reader.GetInt32(offset),
-        TaskId: reader.GetString(offset + 1),
-        Topic: reader.GetString(offset + 2),
-        WorkflowRunId: reader.GetString(offset + 3),
-        Metadata: reader.IsDBNull(offset + 4) ? null : reader.GetFieldValue<byte[]>(offset + 4),
-        Status: (CustomTaskStatus)reader.GetInt16(offset + 5),
-        StartedSequence: reader.GetInt64(offset + 6),
-        TerminalSequence: reader.IsDBNull(offset + 7) ? null : reader.GetInt64(offset + 7));
+    private static DateTimeOffset ReadTime(DbDataReader reader, int ordinal) => reader.GetFieldValue<DateTimeOffset>(ordinal);
 }

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 
 namespace StreamingEvents.Storage.Sqlite;
@@ -9,13 +10,6 @@ namespace StreamingEvents.Storage.Sqlite;
 /// </summary>
 internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
 {
-    private const string StreamColumns =
-        "s.id, s.namespace, s.workflow_exec_id, s.workflow_name, s.workflow_run_id, s.root_workflow_exec_id, s.parent_workflow_exec_id, " +
-        "s.head, s.oldest, s.retained_bytes, s.task_count, s.last_event_at";
-
-    private const string TaskColumns =
-        "t.task_no, t.task_id, t.topic, t.workflow_run_id, t.metadata, t.status, t.started_seq, t.terminal_seq";
-
     private readonly string _connectionString;
     private readonly TimeProvider _time;
     private readonly GroupCommitter<StreamAppend, AppendOutcome> _committer;
@@ -73,7 +67,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
     public Task<StreamRecord?> LoadStreamAsync(string streamKey, CancellationToken cancellationToken) => ReadAsync(connection =>
     {
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {StreamColumns} FROM se_streams s WHERE s.stream_key = $key";
+        command.CommandText = $"SELECT {StoredRows.StreamColumns} FROM se_streams s WHERE s.stream_key = $key";
         command.Parameters.AddWithValue("$key", streamKey);
         StreamRecord stream;
         using (var reader = command.ExecuteReader())
@@ -83,11 +77,11 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
                 return null;
             }
 
-            stream = ReadStream(reader);
+            stream = StoredRows.ReadStream(reader, ReadTime);
         }
 
         using var tasks = connection.CreateCommand();
-        tasks.CommandText = $"SELECT {TaskColumns} FROM se_tasks t WHERE t.stream_id = $id AND t.status = 0";
+        tasks.CommandText = $"SELECT {StoredRows.TaskColumns} FROM se_tasks t WHERE t.stream_id = $id AND t.status = 0";
         tasks.Parameters.AddWithValue("$id", stream.StreamId);
         return stream with { OpenTasks = ReadTasks(tasks) };
     });
@@ -111,7 +105,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
         command.Parameters.AddWithValue("$parent", (object?)context.ParentWorkflowExecId ?? DBNull.Value);
         command.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
         using var reader = command.ExecuteReader();
-        return reader.Read() ? ReadStream(reader) : null;
+        return reader.Read() ? StoredRows.ReadStream(reader, ReadTime) : null;
     });
 
     public Task<AppendOutcome> AppendAsync(StreamAppend append, CancellationToken cancellationToken) => _committer.SubmitAsync(append);
@@ -228,7 +222,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
         ReadAsync<IReadOnlyList<StoredEvent>>(connection =>
         {
             using var command = connection.CreateCommand();
-            command.CommandText = "SELECT seq, ts, task_no, kind, body FROM se_events WHERE stream_id = $id AND seq >= $from AND seq <= $to ORDER BY seq LIMIT $max";
+            command.CommandText = $"SELECT {StoredRows.EventColumns} FROM se_events WHERE stream_id = $id AND seq >= $from AND seq <= $to ORDER BY seq LIMIT $max";
             command.Parameters.AddWithValue("$id", streamId);
             command.Parameters.AddWithValue("$from", fromSequence);
             command.Parameters.AddWithValue("$to", toSequence);
@@ -237,8 +231,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
             var events = new List<StoredEvent>();
             while (reader.Read())
             {
-                var (type, encoding) = StoredEvent.Unpack(reader.GetInt16(3));
-                events.Add(new StoredEvent(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt32(2), type, encoding, (byte[])reader.GetValue(4)));
+                events.Add(StoredRows.ReadEvent(reader));
             }
 
             return events;
@@ -248,7 +241,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
         ReadAsync<IReadOnlyList<StoredTask>>(connection =>
         {
             using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT {TaskColumns} FROM se_tasks t WHERE t.stream_id = $id AND t.task_no IN (SELECT value FROM json_each($nos))";
+            command.CommandText = $"SELECT {StoredRows.TaskColumns} FROM se_tasks t WHERE t.stream_id = $id AND t.task_no IN (SELECT value FROM json_each($nos))";
             command.Parameters.AddWithValue("$id", streamId);
             command.Parameters.AddWithValue("$nos", "[" + string.Join(',', taskNos) + "]");
             return ReadTasks(command);
@@ -257,10 +250,10 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
     public Task<TaskLocation?> FindTaskAsync(string taskId, CancellationToken cancellationToken) => ReadAsync(connection =>
     {
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT s.stream_key, {TaskColumns} FROM se_tasks t JOIN se_streams s ON s.id = t.stream_id WHERE t.task_id = $id";
+        command.CommandText = $"SELECT s.stream_key, {StoredRows.TaskColumns} FROM se_tasks t JOIN se_streams s ON s.id = t.stream_id WHERE t.task_id = $id";
         command.Parameters.AddWithValue("$id", taskId);
         using var reader = command.ExecuteReader();
-        return reader.Read() ? new TaskLocation(reader.GetString(0), ReadTask(reader, 1)) : null;
+        return reader.Read() ? new TaskLocation(reader.GetString(0), StoredRows.ReadTask(reader, 1)) : null;
     });
 
     public Task<TrimResult> TrimAsync(long streamId, long before, CancellationToken cancellationToken) => WriteAsync(writer =>
@@ -380,35 +373,12 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
         var tasks = new List<StoredTask>();
         while (reader.Read())
         {
-            tasks.Add(ReadTask(reader, 0));
+            tasks.Add(StoredRows.ReadTask(reader, 0));
         }
 
         return tasks;
     }
 
-    private static StreamRecord ReadStream(SqliteDataReader reader) => new(
-        StreamId: reader.GetInt64(0),
-        Context: new WorkflowContext(
-            WorkflowExecId: reader.GetString(2),
-            WorkflowName: reader.GetString(3),
-            WorkflowRunId: reader.GetString(4),
-            ParentWorkflowExecId: reader.IsDBNull(6) ? null : reader.GetString(6),
-            RootWorkflowExecId: reader.GetString(5),
-            Namespace: reader.GetString(1)),
-        Head: reader.GetInt64(7),
-        Oldest: reader.GetInt64(8),
-        RetainedBytes: reader.GetInt64(9),
-        TaskCount: reader.GetInt32(10),
-        LastEventAt: DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(11)),
-        OpenTasks: []);
-
-    private static StoredTask ReadTask(SqliteDataReader reader, int offset) => new(
-        TaskNo: reader.GetInt32(offset),
-        TaskId: reader.GetString(offset + 1),
-        Topic: reader.GetString(offset + 2),
-        WorkflowRunId: reader.GetString(offset + 3),
-        Metadata: reader.IsDBNull(offset + 4) ? null : (byte[])reader.GetValue(offset + 4),
-        Status: (CustomTaskStatus)reader.GetInt16(offset + 5),
-        StartedSequence: reader.GetInt64(offset + 6),
-        TerminalSequence: reader.IsDBNull(offset + 7) ? null : reader.GetInt64(offset + 7));
+    private static DateTimeOffset ReadTime(DbDataReader reader, int ordinal) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(ordinal));
 }
