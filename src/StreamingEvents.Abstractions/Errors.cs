@@ -223,6 +223,21 @@ public sealed class StorageUnavailableException : StreamingEventsException
     public override bool IsTransient => true;
 }
 
+/// <summary>A subscription over many executions matched more than it may follow; narrow its filter.</summary>
+[GenerateSerializer, Alias("se.SubscriptionLimitException")]
+public sealed class SubscriptionLimitException : StreamingEventsException
+{
+    /// <summary>Creates the error.</summary>
+    public SubscriptionLimitException(int limit)
+        : base(Codes.SubscriptionLimit, string.Create(CultureInfo.InvariantCulture,
+            $"The subscription matches more than {limit} executions; narrow it (workflow_exec_id, root_workflow_exec_id, workflow_name, ...)."))
+        => Limit = limit;
+
+    /// <summary>The most executions one subscription follows.</summary>
+    [Id(0)]
+    public int Limit { get; private set; }
+}
+
 /// <summary>The stable error codes carried by <see cref="StreamingEventsException.ErrorCode"/>.</summary>
 public static class Codes
 {
@@ -248,4 +263,6 @@ public static class Codes
     public const string WriteConflict = "write_conflict";
     /// <summary>See <see cref="StorageUnavailableException"/>.</summary>
     public const string StorageUnavailable = "storage_unavailable";
+    /// <summary>See <see cref="SubscriptionLimitException"/>.</summary>
+    public const string SubscriptionLimit = "subscription_limit";
 }

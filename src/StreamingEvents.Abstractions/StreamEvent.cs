@@ -12,8 +12,11 @@ namespace StreamingEvents;
 public sealed class StreamEvent
 {
     /// <summary>Creates an event; the service does this, consumers receive them.</summary>
-    public StreamEvent(long brokerSequence, string stream, string taskId, EventType eventType, long timestampUnixNanoseconds, ReadOnlyMemory<byte> json)
+    public StreamEvent(long brokerSequence, string stream, string taskId, EventType eventType, long timestampUnixNanoseconds, ReadOnlyMemory<byte> json,
+        string? activityName = null, string? activityId = null)
     {
+        ActivityName = activityName;
+        ActivityId = activityId;
         BrokerSequence = brokerSequence;
         Stream = stream;
         TaskId = taskId;
@@ -45,6 +48,17 @@ public sealed class StreamEvent
     /// <summary>The envelope as UTF-8 JSON, exactly as sent over SSE.</summary>
     [Id(5)]
     public ReadOnlyMemory<byte> Json { get; }
+
+    /// <summary>The activity that published the task, or <c>null</c> for a task published by the workflow itself.</summary>
+    [Id(6)]
+    public string? ActivityName { get; }
+
+    /// <summary>The activity id that published the task, if any.</summary>
+    [Id(7)]
+    public string? ActivityId { get; }
+
+    /// <summary>Where the task was published from: <c>activity</c> or <c>workflow</c>.</summary>
+    public string Scope => ActivityName is null && ActivityId is null ? "workflow" : "activity";
 
     /// <summary>When the event was numbered.</summary>
     public DateTimeOffset Timestamp => DateTimeOffset.UnixEpoch.AddTicks(TimestampUnixNanoseconds / 100);

@@ -10,6 +10,12 @@ public static class StreamingEventsNames
     public const string StreamNamespace = "se.exec";
 
     /// <summary>
+    /// The Orleans stream namespace on which new executions are announced (key: the namespace), for wildcard
+    /// subscriptions.
+    /// </summary>
+    public const string ExecutionsNamespace = "se.executions";
+
+    /// <summary>
     /// The keyed <see cref="System.TimeProvider"/> of StreamingEvents (event timestamps, timeouts, retention). It
     /// defaults to the host's clock; tests replace only this one, leaving Orleans' own timers on real time.
     /// </summary>

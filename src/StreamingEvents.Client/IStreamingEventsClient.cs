@@ -33,6 +33,19 @@ public interface IStreamingEventsClient
     /// <exception cref="StreamPositionExpiredException">The position is older than the oldest retained event.</exception>
     IAsyncEnumerable<StreamEvent> SubscribeAsync(ExecutionId execution, StreamPosition from = default, string? topic = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The events of every execution matching <paramref name="query"/>, including executions created while it runs:
+    /// each execution from <paramref name="startSequence"/> (0: its oldest retained event) or from where
+    /// <paramref name="cursor"/> left it, in order per execution, merged in arrival order. Each item carries the cursor
+    /// to resume right after it.
+    /// </summary>
+    /// <exception cref="FormatException"><paramref name="cursor"/> is not a cursor from a previous subscription.</exception>
+    /// <exception cref="SubscriptionLimitException">More executions match than one subscription follows.</exception>
+    IAsyncEnumerable<CursorEvent> SubscribeManyAsync(ExecutionQuery query, string? cursor = null, long startSequence = 0, string? topic = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Executions matching <paramref name="query"/>, newest first, below <paramref name="beforeStreamId"/> (paging).</summary>
+    Task<ExecutionSummary[]> ListExecutionsAsync(ExecutionQuery query, int limit = 50, long beforeStreamId = long.MaxValue, CancellationToken cancellationToken = default);
+
     /// <summary>One page of stored events from <paramref name="from"/> (history only; no waiting).</summary>
     /// <exception cref="StreamPositionExpiredException">The position is older than the oldest retained event.</exception>
     Task<EventPage> ReadAsync(ExecutionId execution, StreamPosition from, int maxEvents = 1000, string? topic = null, CancellationToken cancellationToken = default);

@@ -34,7 +34,7 @@ public sealed partial class StreamingEventsClient(
 
         var metadata = options?.Metadata is { } value ? JsonSerializer.SerializeToUtf8Bytes(value, _options.JsonSerializerOptions) : null;
         var grain = cluster.GetGrain<ITaskGrain>(taskId);
-        var start = new TaskStart(taskId, normalized, type, json, metadata);
+        var start = new TaskStart(taskId, normalized, type, json, metadata, options?.ActivityName, options?.ActivityId);
         TaskStarted started;
         for (var attempt = 1; ; attempt++)
         {
@@ -111,6 +111,28 @@ public sealed partial class StreamingEventsClient(
         var settings = new SubscriptionSettings(_options.SubscriptionBufferEvents, _options.IdleProbeInterval, _options.ReplayPageSize, _time);
         return ExecutionSubscription.RunAsync(Source(execution), from, topic, settings, cancellationToken);
     }
+
+    /// <inheritdoc/>
+    public IAsyncEnumerable<CursorEvent> SubscribeManyAsync(ExecutionQuery query, string? cursor = null, long startSequence = 0, string? topic = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        Names.ValidateNamespace(query.Namespace);
+        if (topic is not null)
+        {
+            Names.ValidateStreamName(topic);
+        }
+
+        var position = cursor is null ? new WildcardCursor(startSequence) : WildcardCursor.Decode(cursor);
+        var settings = new MultiSubscriptionSettings(
+            new SubscriptionSettings(_options.SubscriptionBufferEvents, _options.IdleProbeInterval, _options.ReplayPageSize, _time),
+            _options.DiscoveryInterval,
+            _options.MaxExecutionsPerSubscription);
+        return MultiExecutionSubscription.RunAsync(new OrleansExecutionDirectory(cluster, _options.StreamProviderName, logger), query, position, topic, settings, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<ExecutionSummary[]> ListExecutionsAsync(ExecutionQuery query, int limit = 50, long beforeStreamId = long.MaxValue, CancellationToken cancellationToken = default) =>
+        cluster.GetGrain<IExecutionRegistryGrain>(0).FindNewestAsync(query, beforeStreamId, limit).WaitAsync(cancellationToken);
 
     /// <inheritdoc/>
     public Task<EventPage> ReadAsync(ExecutionId execution, StreamPosition from, int maxEvents = 1000, string? topic = null, CancellationToken cancellationToken = default)

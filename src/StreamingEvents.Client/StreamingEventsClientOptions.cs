@@ -23,6 +23,14 @@ public sealed class StreamingEventsClientOptions
     /// </summary>
     public TimeSpan IdleProbeInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How often a subscription over many executions lists new ones, in case an announcement was lost (default 5 s).
+    /// </summary>
+    public TimeSpan DiscoveryInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The most executions one subscription over many executions follows (default 1000).</summary>
+    public int MaxExecutionsPerSubscription { get; set; } = 1000;
+
     /// <summary>Events per replay page (default 1000).</summary>
     public int ReplayPageSize { get; set; } = 1000;
 

@@ -12,6 +12,12 @@ public sealed class TaskOptions
     /// </summary>
     public object? Metadata { get; init; }
 
+    /// <summary>The activity publishing the task, if any (matched by the <c>activity_name</c> filter; scope <c>activity</c>).</summary>
+    public string? ActivityName { get; init; }
+
+    /// <summary>The id of the activity publishing the task, if any (matched by the <c>activity_id</c> filter).</summary>
+    public string? ActivityId { get; init; }
+
     /// <summary>A new task id.</summary>
     public static string NewTaskId() => "tsk_" + Guid.CreateVersion7().ToString("N");
 }

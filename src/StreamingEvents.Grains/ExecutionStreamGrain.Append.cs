@@ -126,7 +126,11 @@ internal sealed partial class ExecutionStreamGrain
 
         var sequence = plan.NextSequence;
         var task = new StoredTask(plan.TaskCount + 1, start.TaskId, start.Type, start.Context.WorkflowRunId!, start.Metadata,
-            CustomTaskStatus.Running, sequence, null);
+            CustomTaskStatus.Running, sequence, null)
+        {
+            ActivityName = start.ActivityName,
+            ActivityId = start.ActivityId,
+        };
         var stored = new StoredEvent(sequence, NextTimestamp(), task.TaskNo, EventType.CustomTaskStarted, PayloadEncoding.Json, start.InitialState);
         var rendered = RenderChecked(task, stored);
 
@@ -285,19 +289,29 @@ internal sealed partial class ExecutionStreamGrain
     /// </summary>
     private void Push(StreamEvent[] events)
     {
-        _pushes = PushAfterAsync(_pushes, new StreamEventBatch(events));
+        var batch = new StreamEventBatch(events);
+        _pushes = PushAfterAsync(_pushes, () => _live!.OnNextAsync(batch), events[0].BrokerSequence);
     }
 
-    private async Task PushAfterAsync(Task previous, StreamEventBatch batch)
+    /// <summary>Announces a new execution to wildcard subscribers (who also re-list, so a lost announcement only delays).</summary>
+    private void AnnounceCreated()
+    {
+        var summary = new ExecutionSummary(State.StreamId!.Value, State.Context!, State.Head, State.Oldest, State.TaskCount, State.OpenTasks.Count, _time.GetUtcNow());
+        var announcements = this.GetStreamProvider(_options.StreamProviderName)
+            .GetStream<ExecutionSummary>(StreamId.Create(StreamingEventsNames.ExecutionsNamespace, _execution.Namespace));
+        _pushes = PushAfterAsync(_pushes, () => announcements.OnNextAsync(summary), 0);
+    }
+
+    private async Task PushAfterAsync(Task previous, Func<Task> push, long sequence)
     {
         await previous;
         try
         {
-            await _live!.OnNextAsync(batch);
+            await push();
         }
         catch (Exception exception)
         {
-            LogPushFailed(exception, _execution.Key, batch.Events[0].BrokerSequence);
+            LogPushFailed(exception, _execution.Key, sequence);
         }
     }
 
@@ -317,10 +331,14 @@ internal sealed partial class ExecutionStreamGrain
 
         try
         {
-            if (!await _log.CreateAsync(first.Start!.Context))
+            if (await _log.CreateAsync(first.Start!.Context))
             {
-                await _log.ReloadAsync();
+                OnStateLoaded();
+                AnnounceCreated();
+                return true;
             }
+
+            await _log.ReloadAsync();
         }
         catch (StreamingEventsException exception)
         {

@@ -88,6 +88,16 @@ internal sealed partial class ExecutionStreamGrain : Grain, IExecutionStreamGrai
             throw new InvalidIdentifierException("workflow_context", context.Execution.Key, $"a task of execution '{_execution.Key}' must carry its context");
         }
 
+        if (start.ActivityName is not null)
+        {
+            Names.ValidateWorkflowName(start.ActivityName, "activity_name");
+        }
+
+        if (start.ActivityId is not null)
+        {
+            Names.ValidateIdentifier(start.ActivityId, "activity_id");
+        }
+
         JsonPayloads.Validate(start.InitialState.Span, "initial state");
         if (start.Metadata is { } metadata)
         {
@@ -119,7 +129,7 @@ internal sealed partial class ExecutionStreamGrain : Grain, IExecutionStreamGrai
     public async Task<TaskInfo?> GetTaskAsync(string taskId)
     {
         var task = await FindTaskAsync(taskId);
-        return task is null ? null : new TaskInfo(task.TaskId, _execution, task.Topic, task.Status, task.StartedSequence, task.TerminalSequence);
+        return task is null ? null : new TaskInfo(task.TaskId, _execution, task.Topic, task.Status, task.StartedSequence, task.TerminalSequence, task.ActivityName, task.ActivityId);
     }
 
     private async Task<StoredTask?> FindTaskAsync(string taskId)

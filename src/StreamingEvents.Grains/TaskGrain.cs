@@ -37,7 +37,7 @@ internal sealed class TaskGrain([FromKeyedServices(StreamingEventsNames.EventLog
 
         var execution = start.Context.Normalize().Execution;
         var receipt = await GrainFactory.GetGrain<IExecutionStreamGrain>(execution.Key).StartTaskAsync(start);
-        _info = new TaskInfo(TaskId, execution, start.Type, CustomTaskStatus.Running, receipt.FirstSequence, null);
+        _info = new TaskInfo(TaskId, execution, start.Type, CustomTaskStatus.Running, receipt.FirstSequence, null, start.ActivityName, start.ActivityId);
         _state = start.InitialState.ToArray();
         _stateKnown = true;
         return new TaskStarted(TaskId, execution, start.Type, receipt.FirstSequence);
@@ -163,7 +163,8 @@ internal sealed class TaskGrain([FromKeyedServices(StreamingEventsNames.EventLog
         if (location is not null)
         {
             var task = location.Task;
-            _info = new TaskInfo(TaskId, ExecutionId.Parse(location.StreamKey), task.Topic, task.Status, task.StartedSequence, task.TerminalSequence);
+            _info = new TaskInfo(TaskId, ExecutionId.Parse(location.StreamKey), task.Topic, task.Status, task.StartedSequence, task.TerminalSequence,
+                task.ActivityName, task.ActivityId);
         }
 
         _loaded = true;

@@ -46,14 +46,19 @@ public sealed record TaskEventDraft(
     public static TaskEventDraft TimedOut(string? timeoutType) => new(EventType.CustomTaskTimedOut, PayloadEncoding.None, ReadOnlyMemory<byte>.Empty, timeoutType);
 }
 
-/// <summary>Opens a task: its id, the workflow it runs in, its type (the topic) and its initial state.</summary>
+/// <summary>
+/// Opens a task: its id, the workflow it runs in, its type (the topic) and its initial state. A task published from an
+/// activity names it (<c>scope = activity</c> in subscription filters); one without is published from the workflow.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("se.TaskStart")]
 public sealed record TaskStart(
     [property: Id(0)] string TaskId,
     [property: Id(1)] WorkflowContext Context,
     [property: Id(2)] string Type,
     [property: Id(3)] ReadOnlyMemory<byte> InitialState,
-    [property: Id(4)] byte[]? Metadata = null);
+    [property: Id(4)] byte[]? Metadata = null,
+    [property: Id(5)] string? ActivityName = null,
+    [property: Id(6)] string? ActivityId = null);
 
 /// <summary>The numbers given to the events of one call: <see cref="FirstSequence"/> and the next ones, contiguously.</summary>
 [GenerateSerializer, Immutable, Alias("se.AppendReceipt")]
@@ -118,4 +123,6 @@ public sealed record TaskInfo(
     [property: Id(2)] string Type,
     [property: Id(3)] CustomTaskStatus Status,
     [property: Id(4)] long StartedSequence,
-    [property: Id(5)] long? TerminalSequence);
+    [property: Id(5)] long? TerminalSequence,
+    [property: Id(6)] string? ActivityName = null,
+    [property: Id(7)] string? ActivityId = null);

@@ -7,8 +7,6 @@ namespace StreamingEvents.Subscriptions;
 /// <summary>One execution's stream through Orleans: the stream grain for pages and head, an Orleans stream for the push.</summary>
 internal sealed partial class OrleansEventSource(IClusterClient cluster, ExecutionId execution, string streamProvider, ILogger logger) : IExecutionEventSource
 {
-    private static readonly TimeSpan UnsubscribeTimeout = TimeSpan.FromSeconds(5);
-
     private readonly IExecutionStreamGrain _grain = cluster.GetGrain<IExecutionStreamGrain>(execution.Key);
 
     public Task<EventPage> ReadAsync(long fromSequence, int maxEvents, string? topic, CancellationToken cancellationToken) =>
@@ -22,32 +20,6 @@ internal sealed partial class OrleansEventSource(IClusterClient cluster, Executi
         var stream = cluster.GetStreamProvider(streamProvider)
             .GetStream<StreamEventBatch>(StreamId.Create(StreamingEventsNames.StreamNamespace, execution.Key));
         var handle = await stream.SubscribeAsync((batch, _) => onBatch(batch)).WaitAsync(cancellationToken);
-        return new Subscription(handle, execution, logger);
-    }
-
-    private sealed partial class Subscription(StreamSubscriptionHandle<StreamEventBatch> handle, ExecutionId execution, ILogger logger) : IAsyncDisposable
-    {
-        private int _disposed;
-
-        public async ValueTask DisposeAsync()
-        {
-            if (Interlocked.Exchange(ref _disposed, 1) == 1)
-            {
-                return;
-            }
-
-            try
-            {
-                await handle.UnsubscribeAsync().WaitAsync(UnsubscribeTimeout);
-            }
-            catch (Exception exception)
-            {
-                // The consumer is gone either way; a registration left behind is dropped by the stream when it fails to deliver.
-                LogUnsubscribeFailed(logger, exception, execution.Key);
-            }
-        }
-
-        [LoggerMessage(2001, LogLevel.Debug, "Unsubscribing from the live push of {Execution} failed")]
-        private static partial void LogUnsubscribeFailed(ILogger logger, Exception exception, string execution);
+        return new OrleansSubscription<StreamEventBatch>(handle, execution.Key, logger);
     }
 }

@@ -25,7 +25,13 @@ internal sealed record StoredTask(
     byte[]? Metadata,
     CustomTaskStatus Status,
     long StartedSequence,
-    long? TerminalSequence);
+    long? TerminalSequence)
+{
+    /// <summary>The activity that published the task; <c>null</c> when the workflow did.</summary>
+    public string? ActivityName { get; init; }
+
+    public string? ActivityId { get; init; }
+}
 
 /// <summary>A stream row and its open tasks, as loaded at activation.</summary>
 internal sealed record StreamRecord(

@@ -1,3 +1,5 @@
+using StreamingEvents.Contracts;
+
 namespace StreamingEvents.Storage;
 
 /// <summary>
@@ -36,6 +38,15 @@ internal interface IEventLogStorage
     /// body and none is older than <paramref name="minTimestampUnixNanoseconds"/>.
     /// </summary>
     Task<long> FindRetentionBoundaryAsync(long streamId, long head, long keepBytes, long minTimestampUnixNanoseconds, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Executions matching <paramref name="query"/>, by stream id: above <paramref name="boundary"/> ascending, or below it
+    /// descending when <paramref name="newestFirst"/>.
+    /// </summary>
+    Task<IReadOnlyList<ExecutionSummary>> FindExecutionsAsync(ExecutionQuery query, long boundary, bool newestFirst, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The executions with the given stream ids.</summary>
+    Task<IReadOnlyList<ExecutionSummary>> GetExecutionsAsync(IReadOnlyCollection<long> streamIds, CancellationToken cancellationToken);
 
     /// <summary>Keys of streams with open tasks and no event since <paramref name="idleSince"/>.</summary>
     Task<IReadOnlyList<string>> FindIdleStreamsWithOpenTasksAsync(DateTimeOffset idleSince, int maxStreams, CancellationToken cancellationToken);

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using StreamingEvents.Contracts;
 
 namespace StreamingEvents.Storage;
 
@@ -12,7 +13,7 @@ internal static class StoredRows
 
     /// <summary>Task columns, in the order <see cref="ReadTask"/> reads them (alias <c>t</c>).</summary>
     public const string TaskColumns =
-        "t.task_no, t.task_id, t.topic, t.workflow_run_id, t.metadata, t.status, t.started_seq, t.terminal_seq";
+        "t.task_no, t.task_id, t.topic, t.workflow_run_id, t.metadata, t.status, t.started_seq, t.terminal_seq, t.activity_name, t.activity_id";
 
     /// <summary>Event columns, in the order <see cref="ReadEvent"/> reads them.</summary>
     public const string EventColumns = "seq, ts, task_no, kind, body";
@@ -33,6 +34,25 @@ internal static class StoredRows
         LastEventAt: readTime(reader, 11),
         OpenTasks: []);
 
+    /// <summary>Reads <see cref="StreamColumns"/> followed by <c>s.open_tasks</c>.</summary>
+    public static ExecutionSummary ReadExecution(DbDataReader reader, Func<DbDataReader, int, DateTimeOffset> readTime)
+    {
+        var stream = ReadStream(reader, readTime);
+        return new ExecutionSummary(stream.StreamId, stream.Context, stream.Head, stream.Oldest, stream.TaskCount, reader.GetInt32(12), stream.LastEventAt);
+    }
+
+    /// <summary>
+    /// The filter of an execution query on <c>se_streams s</c>, with positional parameters <c>$1</c> (namespace) to
+    /// <c>$5</c> (parent), each <c>NULL</c> for "any", and the stream-id boundary <c>$6</c>.
+    /// </summary>
+    public static string ExecutionFilter(bool newestFirst, string parameterPrefix = "$") =>
+        $"s.namespace = {parameterPrefix}1" +
+        $" AND ({parameterPrefix}2 IS NULL OR s.workflow_exec_id = {parameterPrefix}2)" +
+        $" AND ({parameterPrefix}3 IS NULL OR s.workflow_name = {parameterPrefix}3)" +
+        $" AND ({parameterPrefix}4 IS NULL OR s.root_workflow_exec_id = {parameterPrefix}4)" +
+        $" AND ({parameterPrefix}5 IS NULL OR s.parent_workflow_exec_id = {parameterPrefix}5)" +
+        (newestFirst ? $" AND s.id < {parameterPrefix}6 ORDER BY s.id DESC" : $" AND s.id > {parameterPrefix}6 ORDER BY s.id");
+
     public static StoredTask ReadTask(DbDataReader reader, int offset) => new(
         TaskNo: reader.GetInt32(offset),
         TaskId: reader.GetString(offset + 1),
@@ -41,7 +61,11 @@ internal static class StoredRows
         Metadata: reader.IsDBNull(offset + 4) ? null : reader.GetFieldValue<byte[]>(offset + 4),
         Status: (CustomTaskStatus)reader.GetInt16(offset + 5),
         StartedSequence: reader.GetInt64(offset + 6),
-        TerminalSequence: reader.IsDBNull(offset + 7) ? null : reader.GetInt64(offset + 7));
+        TerminalSequence: reader.IsDBNull(offset + 7) ? null : reader.GetInt64(offset + 7))
+    {
+        ActivityName = reader.IsDBNull(offset + 8) ? null : reader.GetString(offset + 8),
+        ActivityId = reader.IsDBNull(offset + 9) ? null : reader.GetString(offset + 9),
+    };
 
     public static StoredEvent ReadEvent(DbDataReader reader)
     {

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Npgsql;
 using NpgsqlTypes;
+using StreamingEvents.Contracts;
 
 namespace StreamingEvents.Storage.Postgres;
 
@@ -29,10 +30,10 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
               FROM unnest(@e_stream, @e_seq, @e_ts, @e_task, @e_kind, @e_body) AS x(stream_id, seq, ts, task_no, kind, body)
              WHERE x.stream_id IN (SELECT id FROM s)
         ), nt AS (
-            INSERT INTO se_tasks (stream_id, task_no, task_id, topic, workflow_run_id, metadata, status, started_seq, terminal_seq)
-            SELECT x.stream_id, x.task_no, x.task_id, x.topic, x.run_id, x.metadata, x.status, x.started, x.terminal
-              FROM unnest(@t_stream, @t_no, @t_id, @t_topic, @t_run, @t_meta, @t_status, @t_started, @t_terminal)
-                   AS x(stream_id, task_no, task_id, topic, run_id, metadata, status, started, terminal)
+            INSERT INTO se_tasks (stream_id, task_no, task_id, topic, workflow_run_id, metadata, status, started_seq, terminal_seq, activity_name, activity_id)
+            SELECT x.stream_id, x.task_no, x.task_id, x.topic, x.run_id, x.metadata, x.status, x.started, x.terminal, x.activity_name, x.activity_id
+              FROM unnest(@t_stream, @t_no, @t_id, @t_topic, @t_run, @t_meta, @t_status, @t_started, @t_terminal, @t_activity_name, @t_activity_id)
+                   AS x(stream_id, task_no, task_id, topic, run_id, metadata, status, started, terminal, activity_name, activity_id)
              WHERE x.stream_id IN (SELECT id FROM s)
             ON CONFLICT DO NOTHING
         ), ft AS (
@@ -138,6 +139,8 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
         var tStatus = new short[newTaskCount];
         var tStarted = new long[newTaskCount];
         var tTerminal = new long?[newTaskCount];
+        var tActivityName = new string?[newTaskCount];
+        var tActivityId = new string?[newTaskCount];
 
         var fStream = new long[finishedCount];
         var fNo = new int[finishedCount];
@@ -176,6 +179,8 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
                 tStatus[t] = (short)task.Status;
                 tStarted[t] = task.StartedSequence;
                 tTerminal[t] = task.TerminalSequence;
+                tActivityName[t] = task.ActivityName;
+                tActivityId[t] = task.ActivityId;
                 t++;
             }
 
@@ -212,6 +217,8 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
         p.AddWithValue("t_status", tStatus);
         p.AddWithValue("t_started", tStarted);
         p.AddWithValue("t_terminal", NpgsqlDbType.Array | NpgsqlDbType.Bigint, tTerminal);
+        p.AddWithValue("t_activity_name", NpgsqlDbType.Array | NpgsqlDbType.Text, tActivityName);
+        p.AddWithValue("t_activity_id", NpgsqlDbType.Array | NpgsqlDbType.Text, tActivityId);
         p.AddWithValue("f_stream", fStream);
         p.AddWithValue("f_no", fNo);
         p.AddWithValue("f_status", fStatus);
@@ -298,6 +305,30 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
         command.Parameters.Add(new() { Value = keepBytes });
         command.Parameters.Add(new() { Value = minTimestampUnixNanoseconds });
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    public async Task<IReadOnlyList<ExecutionSummary>> FindExecutionsAsync(ExecutionQuery query, long boundary, bool newestFirst, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(
+            $"SELECT {StoredRows.StreamColumns}, s.open_tasks FROM se_streams s WHERE {StoredRows.ExecutionFilter(newestFirst)} LIMIT $7");
+        command.Parameters.Add(new() { Value = query.Namespace });
+        foreach (var value in new[] { query.WorkflowExecId, query.WorkflowName, query.RootWorkflowExecId, query.ParentWorkflowExecId })
+        {
+            command.Parameters.Add(new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        }
+
+        command.Parameters.Add(new() { Value = boundary });
+        command.Parameters.Add(new() { Value = limit });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await StoredRows.ReadAllAsync(reader, r => StoredRows.ReadExecution(r, ReadTime), cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<ExecutionSummary>> GetExecutionsAsync(IReadOnlyCollection<long> streamIds, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT {StoredRows.StreamColumns}, s.open_tasks FROM se_streams s WHERE s.id = ANY($1)");
+        command.Parameters.Add(new() { Value = streamIds.ToArray() });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await StoredRows.ReadAllAsync(reader, r => StoredRows.ReadExecution(r, ReadTime), cancellationToken);
     }
 
     public async Task<IReadOnlyList<string>> FindIdleStreamsWithOpenTasksAsync(DateTimeOffset idleSince, int maxStreams, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using StreamingEvents.Contracts;
 
 namespace StreamingEvents.Storage.Sqlite;
 
@@ -183,8 +184,8 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
                 using var insertTask = writer.CreateCommand();
                 insertTask.Transaction = transaction;
                 insertTask.CommandText = """
-                    INSERT INTO se_tasks (stream_id, task_no, task_id, topic, workflow_run_id, metadata, status, started_seq, terminal_seq)
-                    VALUES ($stream, $no, $id, $topic, $run, $meta, $status, $started, $terminal)
+                    INSERT INTO se_tasks (stream_id, task_no, task_id, topic, workflow_run_id, metadata, status, started_seq, terminal_seq, activity_name, activity_id)
+                    VALUES ($stream, $no, $id, $topic, $run, $meta, $status, $started, $terminal, $activity_name, $activity_id)
                     ON CONFLICT DO NOTHING
                     """;
                 insertTask.Parameters.AddWithValue("$stream", append.StreamId);
@@ -196,6 +197,8 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
                 insertTask.Parameters.AddWithValue("$status", (short)task.Status);
                 insertTask.Parameters.AddWithValue("$started", task.StartedSequence);
                 insertTask.Parameters.AddWithValue("$terminal", (object?)task.TerminalSequence ?? DBNull.Value);
+                insertTask.Parameters.AddWithValue("$activity_name", (object?)task.ActivityName ?? DBNull.Value);
+                insertTask.Parameters.AddWithValue("$activity_id", (object?)task.ActivityId ?? DBNull.Value);
                 insertTask.ExecuteNonQuery();
             }
 
@@ -298,6 +301,30 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
             return (long)command.ExecuteScalar()!;
         });
 
+    public Task<IReadOnlyList<ExecutionSummary>> FindExecutionsAsync(ExecutionQuery query, long boundary, bool newestFirst, int limit, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<ExecutionSummary>>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT {StoredRows.StreamColumns}, s.open_tasks FROM se_streams s WHERE {StoredRows.ExecutionFilter(newestFirst, "$p")} LIMIT $p7";
+            command.Parameters.AddWithValue("$p1", query.Namespace);
+            command.Parameters.AddWithValue("$p2", (object?)query.WorkflowExecId ?? DBNull.Value);
+            command.Parameters.AddWithValue("$p3", (object?)query.WorkflowName ?? DBNull.Value);
+            command.Parameters.AddWithValue("$p4", (object?)query.RootWorkflowExecId ?? DBNull.Value);
+            command.Parameters.AddWithValue("$p5", (object?)query.ParentWorkflowExecId ?? DBNull.Value);
+            command.Parameters.AddWithValue("$p6", boundary);
+            command.Parameters.AddWithValue("$p7", limit);
+            return ReadExecutions(command);
+        });
+
+    public Task<IReadOnlyList<ExecutionSummary>> GetExecutionsAsync(IReadOnlyCollection<long> streamIds, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<ExecutionSummary>>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT {StoredRows.StreamColumns}, s.open_tasks FROM se_streams s WHERE s.id IN (SELECT value FROM json_each($ids))";
+            command.Parameters.AddWithValue("$ids", "[" + string.Join(',', streamIds) + "]");
+            return ReadExecutions(command);
+        });
+
     public Task<IReadOnlyList<string>> FindIdleStreamsWithOpenTasksAsync(DateTimeOffset idleSince, int maxStreams, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<string>>(connection =>
         {
@@ -365,6 +392,18 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         command.ExecuteNonQuery();
+    }
+
+    private static List<ExecutionSummary> ReadExecutions(SqliteCommand command)
+    {
+        using var reader = command.ExecuteReader();
+        var executions = new List<ExecutionSummary>();
+        while (reader.Read())
+        {
+            executions.Add(StoredRows.ReadExecution(reader, ReadTime));
+        }
+
+        return executions;
     }
 
     private static List<StoredTask> ReadTasks(SqliteCommand command)

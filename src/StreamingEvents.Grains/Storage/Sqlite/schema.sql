@@ -29,10 +29,15 @@ CREATE TABLE IF NOT EXISTS se_tasks
     status          INTEGER NOT NULL,
     started_seq     INTEGER NOT NULL,
     terminal_seq    INTEGER NULL,
+    activity_name   TEXT    NULL,
+    activity_id     TEXT    NULL,
     PRIMARY KEY (stream_id, task_no)
 );
 
 CREATE UNIQUE INDEX IF NOT EXISTS se_tasks_task_id ON se_tasks (task_id);
+CREATE INDEX IF NOT EXISTS se_streams_workflow_name ON se_streams (namespace, workflow_name);
+CREATE INDEX IF NOT EXISTS se_streams_root ON se_streams (namespace, root_workflow_exec_id);
+CREATE INDEX IF NOT EXISTS se_streams_parent ON se_streams (namespace, parent_workflow_exec_id);
 
 CREATE TABLE IF NOT EXISTS se_events
 (

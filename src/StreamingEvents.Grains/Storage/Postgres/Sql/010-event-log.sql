@@ -31,10 +31,18 @@ CREATE TABLE IF NOT EXISTS se_tasks
     status          smallint NOT NULL,
     started_seq     bigint   NOT NULL,
     terminal_seq    bigint   NULL,
+    activity_name   text     NULL,
+    activity_id     text     NULL,
     PRIMARY KEY (stream_id, task_no)
 );
 
 CREATE UNIQUE INDEX IF NOT EXISTS se_tasks_task_id ON se_tasks (task_id);
+
+-- Finding executions for wildcard subscriptions and listings. Only columns that never change are indexed, so the
+-- per-append update of a stream's head stays a HOT update.
+CREATE INDEX IF NOT EXISTS se_streams_workflow_name ON se_streams (namespace, workflow_name);
+CREATE INDEX IF NOT EXISTS se_streams_root ON se_streams (namespace, root_workflow_exec_id);
+CREATE INDEX IF NOT EXISTS se_streams_parent ON se_streams (namespace, parent_workflow_exec_id);
 
 -- Events, append-only: one narrow row per event; the envelope is rendered from the stream and task rows on read.
 CREATE TABLE IF NOT EXISTS se_events
