@@ -1,0 +1,78 @@
+using System.Collections.Concurrent;
+using StreamingEvents.Activities;
+using StreamingEvents.Frontend.Http;
+
+namespace StreamingEvents.Frontend.Endpoints;
+
+/// <summary>
+/// <c>POST /v1/demo</c>: runs the example activities in this process — a simulated LLM token stream at the chosen rate
+/// and a progress task — in a new execution, so a newcomer sees streaming with nothing else running.
+/// </summary>
+internal static class DemoEndpoints
+{
+    public static void Map(RouteGroupBuilder v1) =>
+        v1.MapPost("/demo", StartAsync)
+            .WithTags("Demo").WithName("StartDemo")
+            .WithSummary("Starts a simulated LLM token stream and a progress task in a new execution.")
+            .Accepts<DemoRequest>("application/json")
+            .Produces<DemoResponse>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+
+    private static async Task<IResult> StartAsync(HttpRequest request, DemoRunner runner)
+    {
+        var body = await RequestJson.ReadObjectAsync(request, optional: true);
+        var settings = new TokenStreamSettings(
+            Tokens: RequestJson.OptionalInt(body, "tokens", 1, 5000) ?? 120,
+            TokensPerSecond: RequestJson.OptionalInt(body, "tokens_per_second", 1, 1000) ?? 20,
+            Seed: Random.Shared.Next());
+        var steps = RequestJson.OptionalInt(body, "progress_steps", 1, 1000) ?? 20;
+        var context = runner.Start(settings, steps);
+        return TypedResults.Accepted($"/v1/streams/{context.WorkflowExecId}", new DemoResponse(context.Namespace, context.WorkflowExecId, context.WorkflowName!));
+    }
+}
+
+/// <summary>Runs demo activities in the background and stops them with the host.</summary>
+internal sealed partial class DemoRunner(DemoActivities activities, IHostApplicationLifetime lifetime, ILogger<DemoRunner> logger)
+{
+    private const int MaxRunning = 20;
+    private readonly ConcurrentDictionary<string, Task> _running = new();
+
+    public WorkflowContext Start(TokenStreamSettings settings, int progressSteps)
+    {
+        if (_running.Count >= MaxRunning)
+        {
+            throw new ApiProblemException(StatusCodes.Status429TooManyRequests, "too_many_demos", $"At most {MaxRunning} demos run at once; wait for one to end.");
+        }
+
+        var context = new WorkflowContext(WorkflowExecId: "demo-" + Guid.CreateVersion7().ToString("N")[..20], WorkflowName: "demo").Normalize();
+        var words = string.Join(' ', SimulatedLlm.Tokens(progressSteps, settings.Seed + 1).Select(t => t.Trim(' ', '.')));
+        var perWord = TimeSpan.FromSeconds(settings.Tokens / (double)settings.TokensPerSecond / progressSteps);
+        _running[context.WorkflowExecId] = RunAsync(context, Task.WhenAll(
+            activities.StreamTokensAsync(context, settings, lifetime.ApplicationStopping),
+            activities.ProcessWordsAsync(context, words, perWord, lifetime.ApplicationStopping)));
+        return context;
+    }
+
+    private async Task RunAsync(WorkflowContext context, Task run)
+    {
+        try
+        {
+            await run;
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            // The host is stopping; the tasks were published as CANCELED.
+        }
+        catch (Exception exception)
+        {
+            LogDemoFailed(logger, exception, context.WorkflowExecId);
+        }
+        finally
+        {
+            _running.TryRemove(context.WorkflowExecId, out _);
+        }
+    }
+
+    [LoggerMessage(3003, LogLevel.Warning, "The demo in execution {Execution} failed")]
+    private static partial void LogDemoFailed(ILogger logger, Exception exception, string execution);
+}

@@ -1,0 +1,120 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using StreamingEvents.Contracts;
+using StreamingEvents.Frontend.Http;
+
+namespace StreamingEvents.Frontend.Endpoints;
+
+/// <summary>Publishing over HTTP, for workers in any language: open a task, update it, end it.</summary>
+internal static class TaskEndpoints
+{
+    public static void Map(RouteGroupBuilder v1)
+    {
+        var tasks = v1.MapGroup("/tasks").WithTags("Tasks");
+        tasks.MapPost("/", CreateAsync)
+            .WithName("CreateTask").WithSummary("Opens a task and publishes CUSTOM_TASK_STARTED with its initial state.")
+            .Accepts<CreateTaskRequest>("application/json")
+            .Produces<CreateTaskResponse>(StatusCodes.Status201Created)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        tasks.MapPost("/{task_id}/state", UpdateAsync)
+            .WithName("UpdateTaskState").WithSummary("Publishes CUSTOM_TASK_IN_PROGRESS with a whole state ({state}) or patch operations ({patch}).")
+            .Accepts<UpdateStateRequest>("application/json")
+            .Produces<SequenceResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        tasks.MapPost("/{task_id}/complete", CompleteAsync)
+            .WithName("CompleteTask").WithSummary("Publishes CUSTOM_TASK_COMPLETED with the given state, or the current one.")
+            .Accepts<CompleteTaskRequest>("application/json")
+            .Produces<SequenceResponse>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        tasks.MapPost("/{task_id}/fail", FailAsync)
+            .WithName("FailTask").WithSummary("Publishes CUSTOM_TASK_FAILED with a message.")
+            .Accepts<FailTaskRequest>("application/json")
+            .Produces<SequenceResponse>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        tasks.MapPost("/{task_id}/cancel", CancelAsync)
+            .WithName("CancelTask").WithSummary("Publishes CUSTOM_TASK_CANCELED with an optional reason.")
+            .Accepts<CancelTaskRequest>("application/json")
+            .Produces<SequenceResponse>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        tasks.MapGet("/{task_id}", GetAsync)
+            .WithName("GetTask").WithSummary("A task's status and current state.")
+            .Produces<TaskResponse>().ProducesProblem(StatusCodes.Status404NotFound);
+    }
+
+    private static async Task<IResult> CreateAsync(HttpRequest request, IGrainFactory grains)
+    {
+        var body = await RequestJson.ReadObjectAsync(request);
+        var type = RequestJson.RequiredString(body, "type");
+        var state = RequestJson.OptionalValue(body, "state") ?? throw ApiProblemException.BadRequest("state", "'state' is required (any JSON value).");
+        var context = ReadContext(RequestJson.OptionalObject(body, "workflow_context"));
+        var taskId = RequestJson.OptionalString(body, "task_id") ?? TaskOptions.NewTaskId();
+        var metadata = RequestJson.OptionalObject(body, "metadata") is { } meta ? JsonSerializer.SerializeToUtf8Bytes(meta) : null;
+        var start = new TaskStart(taskId, context, type, state, metadata,
+            RequestJson.OptionalString(body, "activity_name"), RequestJson.OptionalString(body, "activity_id"));
+        Names.ValidateIdentifier(taskId, "task_id");
+        var started = await grains.GetGrain<ITaskGrain>(taskId).StartAsync(start);
+        return TypedResults.Created($"/v1/tasks/{Uri.EscapeDataString(taskId)}",
+            new CreateTaskResponse(started.TaskId, started.Stream, started.BrokerSequence, started.Execution.Namespace, started.Execution.WorkflowExecId));
+    }
+
+    private static async Task<IResult> UpdateAsync(string task_id, HttpRequest request, IGrainFactory grains)
+    {
+        var body = await RequestJson.ReadObjectAsync(request);
+        var state = RequestJson.OptionalValue(body, "state");
+        var patch = RequestJson.OptionalValue(body, "patch");
+        var draft = (state, patch) switch
+        {
+            ({ } whole, null) => TaskEventDraft.Progress(whole),
+            (null, { } operations) => TaskEventDraft.Patch(operations),
+            (null, null) => throw ApiProblemException.BadRequest("state", "Give either 'state' (the whole new state) or 'patch' (operations)."),
+            _ => throw ApiProblemException.BadRequest("patch", "Give 'state' or 'patch', not both."),
+        };
+        var receipt = await Task(grains, task_id).UpdateAsync([draft]);
+        return TypedResults.Ok(new SequenceResponse(receipt.FirstSequence));
+    }
+
+    private static async Task<IResult> CompleteAsync(string task_id, HttpRequest request, IGrainFactory grains)
+    {
+        var body = await RequestJson.ReadObjectAsync(request, optional: true);
+        var state = RequestJson.OptionalValue(body, "state");
+        var receipt = await Task(grains, task_id).FinishAsync(TaskEventDraft.Completed(state));
+        return TypedResults.Ok(new SequenceResponse(receipt.FirstSequence));
+    }
+
+    private static async Task<IResult> FailAsync(string task_id, HttpRequest request, IGrainFactory grains)
+    {
+        var body = await RequestJson.ReadObjectAsync(request);
+        var receipt = await Task(grains, task_id).FinishAsync(TaskEventDraft.Failed(RequestJson.RequiredString(body, "message")));
+        return TypedResults.Ok(new SequenceResponse(receipt.FirstSequence));
+    }
+
+    private static async Task<IResult> CancelAsync(string task_id, HttpRequest request, IGrainFactory grains)
+    {
+        var body = await RequestJson.ReadObjectAsync(request, optional: true);
+        var receipt = await Task(grains, task_id).FinishAsync(TaskEventDraft.Canceled(RequestJson.OptionalString(body, "reason")));
+        return TypedResults.Ok(new SequenceResponse(receipt.FirstSequence));
+    }
+
+    private static async Task<IResult> GetAsync(string task_id, IGrainFactory grains)
+    {
+        var grain = Task(grains, task_id);
+        var info = await grain.GetInfoAsync();
+        var state = await grain.GetStateAsync();
+        return TypedResults.Ok(new TaskResponse(info.TaskId, info.Type, info.Status.ToString().ToLowerInvariant(), info.Execution.Namespace,
+            info.Execution.WorkflowExecId, info.StartedSequence, info.TerminalSequence, info.ActivityName, info.ActivityId,
+            state is null ? null : JsonDocument.Parse(state).RootElement));
+    }
+
+    private static ITaskGrain Task(IGrainFactory grains, string taskId) =>
+        grains.GetGrain<ITaskGrain>(Names.ValidateIdentifier(taskId, "task_id"));
+
+    /// <summary>
+    /// The posted context, with defaults: namespace <c>default</c>; a new execution id when none is given (returned in
+    /// the answer); the SDK's defaults for the rest (<see cref="WorkflowContext.Normalize"/>).
+    /// </summary>
+    private static WorkflowContext ReadContext(JsonObject? context) => new WorkflowContext(
+        WorkflowExecId: (context is null ? null : RequestJson.OptionalString(context, "workflow_exec_id")) ?? "exec_" + Guid.CreateVersion7().ToString("N"),
+        WorkflowName: context is null ? null : RequestJson.OptionalString(context, "workflow_name"),
+        WorkflowRunId: context is null ? null : RequestJson.OptionalString(context, "workflow_run_id"),
+        ParentWorkflowExecId: context is null ? null : RequestJson.OptionalString(context, "parent_workflow_exec_id"),
+        RootWorkflowExecId: context is null ? null : RequestJson.OptionalString(context, "root_workflow_exec_id"),
+        Namespace: (context is null ? null : RequestJson.OptionalString(context, "namespace")) ?? WorkflowContext.DefaultNamespace).Normalize();
+}

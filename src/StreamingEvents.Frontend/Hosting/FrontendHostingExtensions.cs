@@ -1,0 +1,56 @@
+using Microsoft.AspNetCore.Http.Json;
+using StreamingEvents.Activities;
+using StreamingEvents.Frontend.Endpoints;
+using StreamingEvents.Frontend.Http;
+using StreamingEvents.Frontend.Sse;
+
+namespace StreamingEvents.Frontend.Hosting;
+
+/// <summary>The frontend's wiring: one call for services, one for the pipeline and routes.</summary>
+public static class FrontendHostingExtensions
+{
+    /// <summary>
+    /// Co-hosts a silo (storage and clustering from configuration: PostgreSQL with <c>ConnectionStrings:StreamingEvents</c>,
+    /// the embedded SQLite file otherwise), the SDK, problem details, OpenAPI and the SSE plumbing.
+    /// </summary>
+    public static WebApplicationBuilder AddStreamingEventsFrontend(this WebApplicationBuilder builder)
+    {
+        builder.UseOrleans(silo => silo.UseStreamingEventsDefaults(builder.Configuration));
+        builder.Services.AddStreamingEventsClient();
+
+        var options = builder.Services.AddOptions<FrontendOptions>().BindConfiguration(FrontendOptions.SectionName);
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+            kestrel.Limits.MaxRequestBodySize = context.Configuration.GetSection(FrontendOptions.SectionName).GetValue(nameof(FrontendOptions.MaxRequestBodyBytes), new FrontendOptions().MaxRequestBodyBytes));
+
+        builder.Services.Configure<JsonOptions>(json => FrontendJson.Configure(json.SerializerOptions));
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<ProblemMapping>();
+        builder.Services.AddOpenApi();
+        builder.Services.AddSingleton<SseConnections>();
+        builder.Services.AddSingleton<DemoActivities>();
+        builder.Services.AddSingleton<DemoRunner>();
+        return builder;
+    }
+
+    /// <summary>The pipeline and every route: the API under <c>/v1</c>, <c>/openapi/v1.json</c>, and the web UI at <c>/</c>.</summary>
+    public static WebApplication MapStreamingEventsFrontend(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
+        app.MapOpenApi();
+
+        var v1 = app.MapGroup("/v1");
+        EventStreamEndpoints.Map(v1);
+        EventListEndpoints.Map(v1);
+        TaskEndpoints.Map(v1);
+        StreamEndpoints.Map(v1);
+        if (app.Configuration.GetSection(FrontendOptions.SectionName).GetValue(nameof(FrontendOptions.EnableDemo), true))
+        {
+            DemoEndpoints.Map(v1);
+        }
+
+        return app;
+    }
+}

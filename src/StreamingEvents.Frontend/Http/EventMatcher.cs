@@ -1,0 +1,35 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace StreamingEvents.Frontend.Http;
+
+/// <summary>
+/// The per-event filters of a stream request: scope, activity, event types and metadata. The topic filter is applied
+/// by the subscription itself. Metadata belongs to a task, so its verdict is cached per task.
+/// </summary>
+internal sealed class EventMatcher(EventStreamQuery query)
+{
+    private readonly Dictionary<string, bool> _metadataByTask = new(StringComparer.Ordinal);
+
+    public bool Matches(StreamEvent streamEvent) =>
+        (query.Scope is null || streamEvent.Scope == query.Scope)
+        && (query.ActivityName is null || streamEvent.ActivityName == query.ActivityName)
+        && (query.ActivityId is null || streamEvent.ActivityId == query.ActivityId)
+        && (query.EventTypes is null || query.EventTypes.Contains(streamEvent.EventType))
+        && (query.MetadataFilters is null || MetadataMatches(streamEvent));
+
+    private bool MetadataMatches(StreamEvent streamEvent)
+    {
+        if (!_metadataByTask.TryGetValue(streamEvent.TaskId, out var matches))
+        {
+            using var envelope = JsonDocument.Parse(streamEvent.Json);
+            matches = envelope.RootElement.TryGetProperty("metadata", out var metadata)
+                && metadata.ValueKind == JsonValueKind.Object
+                && query.MetadataFilters!.All(filter =>
+                    metadata.TryGetProperty(filter.Key, out var value) && JsonNode.DeepEquals(JsonNode.Parse(value.GetRawText()), filter.Value));
+            _metadataByTask[streamEvent.TaskId] = matches;
+        }
+
+        return matches;
+    }
+}

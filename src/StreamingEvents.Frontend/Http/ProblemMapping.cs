@@ -1,0 +1,77 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+
+namespace StreamingEvents.Frontend.Http;
+
+/// <summary>
+/// Maps every refusal to an RFC 9457 problem (<c>application/problem+json</c>): typed service errors by their code, API
+/// refusals, and the framework's own (body too large, bad request). Only failures of the service itself are 5xx.
+/// </summary>
+internal sealed partial class ProblemMapping(IProblemDetailsService problems, ILogger<ProblemMapping> logger) : IExceptionHandler
+{
+    public const string TypePrefix = "https://streaming-events.dev/problems/";
+
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var problem = ToProblem(exception);
+        if (problem.Status >= 500)
+        {
+            LogServerProblem(logger, exception, httpContext.Request.Path);
+        }
+
+        if (problem.Extensions.TryGetValue("retry_after_seconds", out var retryAfter))
+        {
+            httpContext.Response.Headers.RetryAfter = retryAfter!.ToString();
+        }
+
+        httpContext.Response.StatusCode = problem.Status!.Value;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
+    }
+
+    public static ProblemDetails ToProblem(Exception exception) => exception switch
+    {
+        ApiProblemException api => Create(api.Status, api.Code, api.Message, api.Field is null ? null : new() { ["field"] = api.Field }),
+        StreamingEventsException typed => FromServiceError(typed),
+        BadHttpRequestException bad => Create(bad.StatusCode, bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "request_too_large" : "bad_request", bad.Message),
+        OrleansMessageRejectionException or SiloUnavailableException or TimeoutException =>
+            Create(StatusCodes.Status503ServiceUnavailable, "unavailable", "The cluster did not answer in time; retry shortly.", new() { ["retry_after_seconds"] = 2 }),
+        _ => Create(StatusCodes.Status500InternalServerError, "internal", "The request failed inside the service."),
+    };
+
+    private static ProblemDetails FromServiceError(StreamingEventsException error) => error switch
+    {
+        EventTooLargeException tooLarge => Create(StatusCodes.Status413PayloadTooLarge, error.ErrorCode, error.Message,
+            new() { ["size_bytes"] = tooLarge.SizeBytes, ["limit_bytes"] = tooLarge.LimitBytes }),
+        StreamPositionExpiredException expired => Create(StatusCodes.Status410Gone, error.ErrorCode, error.Message,
+            new() { ["oldest_available"] = expired.OldestAvailable, ["requested"] = expired.Requested }),
+        TaskNotFoundException => Create(StatusCodes.Status404NotFound, error.ErrorCode, error.Message),
+        TaskAlreadyFinishedException finished => Create(StatusCodes.Status409Conflict, error.ErrorCode, error.Message,
+            new() { ["status"] = finished.Status.ToString().ToLowerInvariant() }),
+        TaskAlreadyExistsException or WorkflowContextConflictException => Create(StatusCodes.Status409Conflict, error.ErrorCode, error.Message),
+        InvalidIdentifierException invalid => Create(StatusCodes.Status400BadRequest, error.ErrorCode, error.Message, new() { ["field"] = invalid.Field }),
+        InvalidStreamNameException or InvalidPayloadException or SubscriptionLimitException => Create(StatusCodes.Status400BadRequest, error.ErrorCode, error.Message),
+        _ when error.IsTransient => Create(StatusCodes.Status503ServiceUnavailable, error.ErrorCode, error.Message, new() { ["retry_after_seconds"] = 1 }),
+        _ => Create(StatusCodes.Status500InternalServerError, error.ErrorCode, error.Message),
+    };
+
+    private static ProblemDetails Create(int status, string code, string detail, Dictionary<string, object?>? extensions = null)
+    {
+        var problem = new ProblemDetails
+        {
+            Status = status,
+            Type = TypePrefix + code,
+            Title = code.Replace('_', ' '),
+            Detail = detail,
+        };
+        problem.Extensions["error_code"] = code;
+        foreach (var (key, value) in extensions ?? [])
+        {
+            problem.Extensions[key] = value;
+        }
+
+        return problem;
+    }
+
+    [LoggerMessage(3001, LogLevel.Error, "Request {Path} failed inside the service")]
+    private static partial void LogServerProblem(ILogger logger, Exception exception, string path);
+}

@@ -1,0 +1,3 @@
+using StreamingEvents.Frontend;
+
+await FrontendApplication.Build(args).RunAsync();

@@ -1,0 +1,83 @@
+namespace StreamingEvents.Frontend.Sse;
+
+/// <summary>One SSE record to send: its id (the resume position) and its data.</summary>
+internal readonly record struct SseRecord(string Id, ReadOnlyMemory<byte> Data);
+
+/// <summary>
+/// Sends a sequence of records as an SSE response: a heartbeat comment whenever nothing was sent for the heartbeat
+/// interval, an <c>event: error</c> record if the sequence fails after the 200 status, and an immediate end when the
+/// client leaves (which disposes the subscription behind the records).
+/// </summary>
+internal static partial class SseStreaming
+{
+    public static async Task SendAsync(HttpContext context, Func<CancellationToken, IAsyncEnumerable<SseRecord>> records,
+        FrontendOptions options, SseConnections connections, ILogger logger)
+    {
+        using var connection = connections.Open(context);
+        var token = connection.Token;
+        var sse = new SseWriter(context.Response);
+        await sse.StartAsync(options.ReconnectDelay);
+
+        var enumerator = records(token).GetAsyncEnumerator(token);
+        var next = Task.FromResult(false);
+        try
+        {
+            next = enumerator.MoveNextAsync().AsTask();
+            Task? heartbeat = null;
+            while (true)
+            {
+                heartbeat ??= Task.Delay(options.HeartbeatInterval, token);
+                if (await Task.WhenAny(next, heartbeat) == heartbeat)
+                {
+                    await heartbeat;
+                    heartbeat = null;
+                    await sse.WriteCommentAsync("keep-alive");
+                    continue;
+                }
+
+                if (!await next)
+                {
+                    return;
+                }
+
+                await sse.WriteEventAsync(enumerator.Current.Id, enumerator.Current.Data.Span);
+                next = enumerator.MoveNextAsync().AsTask();
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // The client left or the host is stopping: nothing more to say.
+        }
+        catch (StreamingEventsException error) when (!token.IsCancellationRequested)
+        {
+            await sse.WriteErrorAsync(error.Message, error.ErrorCode);
+        }
+        catch (Exception exception) when (!token.IsCancellationRequested)
+        {
+            LogStreamFailed(logger, exception, context.Request.Path);
+            await sse.WriteErrorAsync("The stream failed inside the service.", "internal");
+        }
+        finally
+        {
+            await EndAsync(enumerator, next);
+        }
+    }
+
+    /// <summary>An async iterator cannot be disposed while a move is pending: wait for it first (it ends on cancellation).</summary>
+    private static async Task EndAsync(IAsyncEnumerator<SseRecord> enumerator, Task<bool> pending)
+    {
+        try
+        {
+            await pending;
+        }
+        catch (Exception exception) when (exception is OperationCanceledException || pending.IsFaulted)
+        {
+            // The expected end of a canceled subscription, or the failure already reported to the client and the log above.
+        }
+
+        await enumerator.DisposeAsync();
+    }
+
+    [LoggerMessage(3002, LogLevel.Error, "The event stream {Path} failed after it started")]
+    private static partial void LogStreamFailed(ILogger logger, Exception exception, string path);
+}
