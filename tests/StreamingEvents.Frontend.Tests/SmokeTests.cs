@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using StreamingEvents.Frontend.Tests.Infrastructure;
 using StreamingEvents.Testing;
 
 namespace StreamingEvents.Frontend.Tests;

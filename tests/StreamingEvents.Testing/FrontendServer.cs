@@ -1,9 +1,9 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
-using StreamingEvents.Testing;
+using StreamingEvents.Frontend;
 
-namespace StreamingEvents.Frontend.Tests.Infrastructure;
+namespace StreamingEvents.Testing;
 
 /// <summary>
 /// The real frontend (Kestrel on 127.0.0.1, a co-hosted silo, the embedded SQLite store) on free ports. It can be

@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text;
 
-namespace StreamingEvents.Frontend.Tests.Infrastructure;
+namespace StreamingEvents.Testing;
 
 /// <summary>One SSE record as a client parses it (the WHATWG event-stream rules): id, event, data and retry.</summary>
 public sealed record SseRecord(string? Id, string Event, string Data, int? Retry);
