@@ -11,7 +11,8 @@ public sealed partial class StreamingEventsClient(
     IClusterClient cluster,
     IOptions<StreamingEventsClientOptions> options,
     ILogger<StreamingEventsClient> logger,
-    TimeProvider? time = null) : IStreamingEventsClient
+    TimeProvider? time = null,
+    StreamingEventsMetrics? metrics = null) : IStreamingEventsClient
 {
     private readonly StreamingEventsClientOptions _options = options.Value;
     private readonly TimeProvider _time = time ?? TimeProvider.System;
@@ -108,7 +109,7 @@ public sealed partial class StreamingEventsClient(
             Names.ValidateStreamName(topic);
         }
 
-        var settings = new SubscriptionSettings(_options.SubscriptionBufferEvents, _options.IdleProbeInterval, _options.ReplayPageSize, _time);
+        var settings = new SubscriptionSettings(_options.SubscriptionBufferEvents, _options.IdleProbeInterval, _options.ReplayPageSize, _time, metrics);
         return ExecutionSubscription.RunAsync(Source(execution), from, topic, settings, cancellationToken);
     }
 
@@ -124,7 +125,7 @@ public sealed partial class StreamingEventsClient(
 
         var position = cursor is null ? new WildcardCursor(startSequence) : WildcardCursor.Decode(cursor);
         var settings = new MultiSubscriptionSettings(
-            new SubscriptionSettings(_options.SubscriptionBufferEvents, _options.IdleProbeInterval, _options.ReplayPageSize, _time),
+            new SubscriptionSettings(_options.SubscriptionBufferEvents, _options.IdleProbeInterval, _options.ReplayPageSize, _time, metrics),
             _options.DiscoveryInterval,
             _options.MaxExecutionsPerSubscription);
         return MultiExecutionSubscription.RunAsync(new OrleansExecutionDirectory(cluster, _options.StreamProviderName, logger), query, position, topic, settings, cancellationToken);

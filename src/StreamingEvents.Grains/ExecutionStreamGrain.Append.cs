@@ -14,6 +14,7 @@ internal sealed partial class ExecutionStreamGrain
 
     private Task<AppendReceipt> Enqueue(PendingAppend request)
     {
+        request.EnqueuedAt = _time.GetTimestamp();
         _pending.Enqueue(request);
         EnsureFlushing();
         return request.Completion.Task;
@@ -278,7 +279,7 @@ internal sealed partial class ExecutionStreamGrain
             _window.Append(rendered);
         }
 
-        plan.Acknowledge();
+        plan.Acknowledge(_metrics, _time);
         Push([.. plan.Rendered]);
         return true;
     }
@@ -399,6 +400,8 @@ internal sealed partial class ExecutionStreamGrain
         public TaskEventDraft[] Drafts { get; } = drafts;
 
         public TaskCompletionSource<AppendReceipt> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public long EnqueuedAt { get; set; }
     }
 
     /// <summary>What one commit will write, and whom it answers.</summary>
@@ -435,10 +438,13 @@ internal sealed partial class ExecutionStreamGrain
             NextSequence += stored.Length;
         }
 
-        public void Acknowledge()
+        public void Acknowledge(StreamingEventsMetrics metrics, TimeProvider time)
         {
+            metrics.EventsPublished.Add(Events.Count);
+            metrics.BytesPublished.Add(Rendered.Sum(e => (long)e.Json.Length));
             foreach (var (request, receipt) in Accepted)
             {
+                metrics.PublishDuration.Record(time.GetElapsedTime(request.EnqueuedAt).TotalSeconds);
                 request.Completion.TrySetResult(receipt);
             }
         }

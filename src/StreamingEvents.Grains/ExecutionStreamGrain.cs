@@ -26,6 +26,7 @@ internal sealed partial class ExecutionStreamGrain : Grain, IExecutionStreamGrai
     private readonly TimeProvider _time;
     private readonly ILogger<ExecutionStreamGrain> _logger;
     private readonly EventWindow _window;
+    private readonly StreamingEventsMetrics _metrics;
 
     /// <summary>Tasks by number: open ones and those seen since activation, for rendering and status.</summary>
     private readonly Dictionary<int, StoredTask> _tasks = [];
@@ -41,8 +42,10 @@ internal sealed partial class ExecutionStreamGrain : Grain, IExecutionStreamGrai
         [PersistentEventLog(StreamingEventsNames.EventLogStorage)] IPersistentEventLog log,
         IOptions<StreamingEventsOptions> options,
         [FromKeyedServices(StreamingEventsNames.Clock)] TimeProvider time,
+        StreamingEventsMetrics metrics,
         ILogger<ExecutionStreamGrain> logger)
     {
+        _metrics = metrics;
         _log = log;
         _options = options.Value;
         _time = time;
@@ -58,6 +61,7 @@ internal sealed partial class ExecutionStreamGrain : Grain, IExecutionStreamGrai
         _live = this.GetStreamProvider(_options.StreamProviderName)
             .GetStream<StreamEventBatch>(StreamId.Create(StreamingEventsNames.StreamNamespace, _execution.Key));
         OnStateLoaded();
+        _metrics.ActiveStreams.Add(1);
         this.RegisterGrainTimer(
             OnMaintenanceTimerAsync,
             new GrainTimerCreationOptions(_options.MaintenanceInterval, _options.MaintenanceInterval) { Interleave = true, KeepAlive = false });
@@ -66,6 +70,7 @@ internal sealed partial class ExecutionStreamGrain : Grain, IExecutionStreamGrai
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        _metrics.ActiveStreams.Add(-1);
         FailPending(new StreamWriteConflictException(_execution.Key));
         try
         {

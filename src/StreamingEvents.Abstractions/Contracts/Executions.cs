@@ -42,6 +42,14 @@ public sealed record ExecutionSummary(
     public ExecutionId Execution => Context.Execution;
 }
 
+/// <summary>Answers from any silo, for readiness checks: the silo serves grain calls and reaches the event log.</summary>
+public interface IHealthProbeGrain : IGrainWithIntegerKey
+{
+    /// <summary>Completes when the event log answered a trivial query.</summary>
+    /// <exception cref="StorageUnavailableException">It did not.</exception>
+    Task PingAsync();
+}
+
 /// <summary>Finds executions (stateless, any silo). Backed by the event log's stream rows.</summary>
 public interface IExecutionRegistryGrain : IGrainWithIntegerKey
 {

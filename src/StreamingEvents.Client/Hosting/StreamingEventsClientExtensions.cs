@@ -22,6 +22,8 @@ public static class StreamingEventsClientExtensions
         }
 
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<StreamingEventsMetrics>();
         services.TryAddSingleton<IStreamingEventsClient, StreamingEventsClient>();
         return services;
     }

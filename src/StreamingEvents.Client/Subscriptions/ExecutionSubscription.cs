@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace StreamingEvents.Subscriptions;
 
 /// <summary>Settings of one subscription.</summary>
-internal sealed record SubscriptionSettings(int BufferEvents, TimeSpan IdleProbeInterval, int PageSize, TimeProvider Time);
+internal sealed record SubscriptionSettings(int BufferEvents, TimeSpan IdleProbeInterval, int PageSize, TimeProvider Time, StreamingEventsMetrics? Metrics = null);
 
 /// <summary>
 /// Delivers an execution's events from a position, exactly: each sequence once, ascending, no gap — history replayed
@@ -24,8 +24,11 @@ internal static class ExecutionSubscription
         SubscriptionSettings settings,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        var metrics = settings.Metrics;
         var buffer = new LiveBuffer(settings.BufferEvents, settings.Time);
         var live = await source.SubscribeLiveAsync(buffer.OnBatchAsync, cancellationToken);
+        metrics?.ActiveSubscriptions.Add(1);
+        long knownHead = 0;
         try
         {
             // Attached first, so nothing published from here on can fall between the history and the live push.
@@ -38,8 +41,11 @@ internal static class ExecutionSubscription
                 if (catchUp)
                 {
                     var page = await source.ReadAsync(next, settings.PageSize, topic, cancellationToken);
+                    metrics?.CatchUps.Add(1);
+                    knownHead = Math.Max(knownHead, page.Head);
                     foreach (var streamEvent in page.Events)
                     {
+                        Delivered(streamEvent);
                         yield return streamEvent;
                     }
 
@@ -74,6 +80,11 @@ internal static class ExecutionSubscription
                 }
 
                 missedProbes = 0;
+                if (batch.Events.Length > 0)
+                {
+                    knownHead = Math.Max(knownHead, batch.Events[^1].BrokerSequence);
+                }
+
                 foreach (var streamEvent in batch.Events)
                 {
                     if (streamEvent.BrokerSequence < next)
@@ -90,6 +101,7 @@ internal static class ExecutionSubscription
                     next++;
                     if (topic is null || streamEvent.Stream == topic)
                     {
+                        Delivered(streamEvent);
                         yield return streamEvent;
                     }
                 }
@@ -97,7 +109,17 @@ internal static class ExecutionSubscription
         }
         finally
         {
+            metrics?.ActiveSubscriptions.Add(-1);
             await live.DisposeAsync();
+        }
+
+        void Delivered(StreamEvent streamEvent)
+        {
+            if (metrics is not null)
+            {
+                metrics.EventsDelivered.Add(1);
+                metrics.SubscriberLag.Record(Math.Max(0, knownHead - streamEvent.BrokerSequence));
+            }
         }
     }
 }

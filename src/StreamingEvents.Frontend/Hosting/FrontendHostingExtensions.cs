@@ -11,11 +11,13 @@ public static class FrontendHostingExtensions
 {
     /// <summary>
     /// Co-hosts a silo (storage and clustering from configuration: PostgreSQL with <c>ConnectionStrings:StreamingEvents</c>,
-    /// the embedded SQLite file otherwise), the SDK, problem details, OpenAPI and the SSE plumbing.
+    /// the embedded SQLite file otherwise), the SDK, the service defaults (metrics, health), problem details, OpenAPI and
+    /// the SSE plumbing.
     /// </summary>
     public static WebApplicationBuilder AddStreamingEventsFrontend(this WebApplicationBuilder builder)
     {
-        builder.UseOrleans(silo => silo.UseStreamingEventsDefaults(builder.Configuration));
+        builder.AddServiceDefaults();
+        builder.AddStreamingEventsSilo();
         builder.Services.AddStreamingEventsClient();
 
         var options = builder.Services.AddOptions<FrontendOptions>().BindConfiguration(FrontendOptions.SectionName);
@@ -40,6 +42,7 @@ public static class FrontendHostingExtensions
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.MapOpenApi();
+        app.MapDefaultEndpoints();
 
         var v1 = app.MapGroup("/v1");
         EventStreamEndpoints.Map(v1);

@@ -13,8 +13,13 @@ internal sealed class SseConnections : IDisposable
     private readonly CancellationTokenRegistration _onStopping;
     private long _nextId;
 
-    public SseConnections(IHostApplicationLifetime lifetime) =>
+    private readonly StreamingEventsMetrics _metrics;
+
+    public SseConnections(IHostApplicationLifetime lifetime, StreamingEventsMetrics metrics)
+    {
+        _metrics = metrics;
         _onStopping = lifetime.ApplicationStopping.Register(_stopping.Cancel);
+    }
 
     public int Count => _open.Count;
 
@@ -23,6 +28,7 @@ internal sealed class SseConnections : IDisposable
     {
         var id = Interlocked.Increment(ref _nextId);
         _open[id] = context;
+        _metrics.SseConnections.Add(1);
         return new Connection(this, id, CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token));
     }
 
@@ -47,7 +53,11 @@ internal sealed class SseConnections : IDisposable
 
         public void Dispose()
         {
-            owner._open.TryRemove(id, out _);
+            if (owner._open.TryRemove(id, out _))
+            {
+                owner._metrics.SseConnections.Add(-1);
+            }
+
             lifetime.Dispose();
         }
     }

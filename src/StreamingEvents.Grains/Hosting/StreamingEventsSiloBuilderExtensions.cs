@@ -34,6 +34,8 @@ public static class StreamingEventsSiloBuilderExtensions
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StreamingEventsOptions>, StreamingEventsOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<StreamingEventsMetrics>();
         services.TryAddKeyedSingleton<TimeProvider>(StreamingEventsNames.Clock, (provider, _) => provider.GetRequiredService<TimeProvider>());
         services.TryAddSingleton<IAttributeToFactoryMapper<PersistentEventLogAttribute>, PersistentEventLogAttributeMapper>();
         services.AddHostedService<TaskTimeoutSweeper>();
@@ -54,7 +56,7 @@ public static class StreamingEventsSiloBuilderExtensions
         var options = new SqliteEventLogOptions();
         configure?.Invoke(options);
         builder.Services.AddKeyedSingleton<IEventLogStorage>(StreamingEventsNames.EventLogStorage,
-            (services, _) => new SqliteEventLogStorage(options, services.GetRequiredKeyedService<TimeProvider>(StreamingEventsNames.Clock)));
+            (services, _) => new SqliteEventLogStorage(options, services.GetRequiredKeyedService<TimeProvider>(StreamingEventsNames.Clock), services.GetService<StreamingEventsMetrics>()));
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, EventLogStorageInitializer>();
         builder.AddMemoryGrainStorage("PubSubStore");
         return builder;
@@ -69,7 +71,7 @@ public static class StreamingEventsSiloBuilderExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         var options = new PostgresEventLogOptions { ConnectionString = connectionString };
         configure?.Invoke(options);
-        builder.Services.AddKeyedSingleton<IEventLogStorage>(StreamingEventsNames.EventLogStorage, (services, _) => new PostgresEventLogStorage(options, services.GetRequiredKeyedService<TimeProvider>(StreamingEventsNames.Clock)));
+        builder.Services.AddKeyedSingleton<IEventLogStorage>(StreamingEventsNames.EventLogStorage, (services, _) => new PostgresEventLogStorage(options, services.GetRequiredKeyedService<TimeProvider>(StreamingEventsNames.Clock), services.GetService<StreamingEventsMetrics>()));
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, EventLogStorageInitializer>();
         builder.AddAdoNetGrainStorage("PubSubStore", storage =>
         {

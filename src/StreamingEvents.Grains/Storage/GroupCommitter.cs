@@ -16,12 +16,21 @@ internal sealed class GroupCommitter<TItem, TResult> : IAsyncDisposable
     private readonly long _maxBatchWeight;
     private readonly Task[] _workers;
 
+    private readonly Action<long, TimeSpan>? _committed;
+
+    /// <param name="commit">Commits a batch in one transaction and returns one result per item.</param>
+    /// <param name="weigh">The weight of an item (its event count).</param>
+    /// <param name="maxBatchWeight">The most weight one commit carries, unless one item alone is heavier.</param>
+    /// <param name="concurrentCommits">How many commits may be in flight at once.</param>
+    /// <param name="committed">Told the weight and duration of every successful commit (metrics).</param>
     public GroupCommitter(
         Func<IReadOnlyList<TItem>, CancellationToken, Task<IReadOnlyList<TResult>>> commit,
         Func<TItem, long> weigh,
         long maxBatchWeight,
-        int concurrentCommits)
+        int concurrentCommits,
+        Action<long, TimeSpan>? committed = null)
     {
+        _committed = committed;
         ArgumentOutOfRangeException.ThrowIfLessThan(concurrentCommits, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchWeight, 1);
         _commit = commit;
@@ -80,7 +89,9 @@ internal sealed class GroupCommitter<TItem, TResult> : IAsyncDisposable
 
             try
             {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 var results = await _commit(items, CancellationToken.None).ConfigureAwait(false);
+                _committed?.Invoke(weight, System.Diagnostics.Stopwatch.GetElapsedTime(started));
                 for (var i = 0; i < batch.Count; i++)
                 {
                     batch[i].Completion.TrySetResult(results[i]);

@@ -8,6 +8,9 @@ namespace StreamingEvents.Storage;
 /// </summary>
 internal interface IEventLogStorage
 {
+    /// <summary>Runs a trivial query (readiness checks).</summary>
+    Task PingAsync(CancellationToken cancellationToken);
+
     /// <summary>Creates the schema if needed (idempotent).</summary>
     Task InitializeAsync(CancellationToken cancellationToken);
 

@@ -49,12 +49,18 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
     private readonly TimeProvider _time;
     private readonly GroupCommitter<StreamAppend, AppendOutcome> _committer;
 
-    public PostgresEventLogStorage(PostgresEventLogOptions options, TimeProvider time)
+    public PostgresEventLogStorage(PostgresEventLogOptions options, TimeProvider time, StreamingEventsMetrics? metrics = null)
     {
         _time = time;
         _dataSource = NpgsqlDataSource.Create(options.ConnectionString);
         _committer = new GroupCommitter<StreamAppend, AppendOutcome>(
-            CommitAsync, append => Math.Max(1, append.Events.Count), options.MaxEventsPerCommit, options.ConcurrentCommits);
+            CommitAsync, append => Math.Max(1, append.Events.Count), options.MaxEventsPerCommit, options.ConcurrentCommits, metrics.RecordCommit());
+    }
+
+    public async Task PingAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand("SELECT 1");
+        await command.ExecuteScalarAsync(cancellationToken);
     }
 
     public Task InitializeAsync(CancellationToken cancellationToken) => PostgresSchema.ApplyAsync(_dataSource, cancellationToken);

@@ -17,7 +17,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
     private readonly SemaphoreSlim _initialized = new(1, 1);
     private SqliteConnection? _writer;
 
-    public SqliteEventLogStorage(SqliteEventLogOptions options, TimeProvider time)
+    public SqliteEventLogStorage(SqliteEventLogOptions options, TimeProvider time, StreamingEventsMetrics? metrics = null)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(options.Path));
         if (!string.IsNullOrEmpty(directory))
@@ -35,8 +35,15 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
         }.ToString();
         _time = time;
         _committer = new GroupCommitter<StreamAppend, AppendOutcome>(
-            CommitAsync, append => Math.Max(1, append.Events.Count), options.MaxEventsPerCommit, concurrentCommits: 1);
+            CommitAsync, append => Math.Max(1, append.Events.Count), options.MaxEventsPerCommit, concurrentCommits: 1, metrics.RecordCommit());
     }
+
+    public Task PingAsync(CancellationToken cancellationToken) => ReadAsync(connection =>
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM se_streams WHERE id = 0";
+        return command.ExecuteScalar();
+    });
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
