@@ -39,6 +39,11 @@ public sealed class Collector<T> : IAsyncDisposable
                 return [.. _items];
             }
 
+            if (Failure is not null)
+            {
+                throw new InvalidOperationException($"The enumeration failed after {_items.Count} of {count} items.", Failure);
+            }
+
             _waiters.Add((count, signal));
         }
 
@@ -92,9 +97,9 @@ public sealed class Collector<T> : IAsyncDisposable
         }
         catch (Exception exception)
         {
-            Failure = exception;
             lock (_gate)
             {
+                Failure = exception;
                 foreach (var waiter in _waiters)
                 {
                     waiter.Signal.TrySetException(exception);

@@ -10,7 +10,8 @@ internal sealed record SubscriptionSettings(int BufferEvents, TimeSpan IdleProbe
 /// from storage, then live. The live push is attached first and buffered, history is read up to the head, and from then
 /// on an event is delivered only if it is the next expected one; anything below is a duplicate and dropped, anything
 /// above reveals a gap that is read from storage before going on. The push may therefore lose, repeat or reorder
-/// batches without the consumer ever seeing it.
+/// batches without the consumer ever seeing it. Transient failures of the cluster (a silo dying, a call timing out) are
+/// retried from the same position, so a subscription outlives a failover.
 /// </summary>
 internal static class ExecutionSubscription
 {
@@ -26,13 +27,13 @@ internal static class ExecutionSubscription
     {
         var metrics = settings.Metrics;
         var buffer = new LiveBuffer(settings.BufferEvents, settings.Time);
-        var live = await source.SubscribeLiveAsync(buffer.OnBatchAsync, cancellationToken);
+        var live = await Retry(() => source.SubscribeLiveAsync(buffer.OnBatchAsync, cancellationToken));
         metrics?.ActiveSubscriptions.Add(1);
         long knownHead = 0;
         try
         {
             // Attached first, so nothing published from here on can fall between the history and the live push.
-            var next = from.IsLive ? await source.GetHeadAsync(cancellationToken) + 1 : from.Sequence;
+            var next = from.IsLive ? await Retry(() => source.GetHeadAsync(cancellationToken)) + 1 : from.Sequence;
             var catchUp = !from.IsLive;
             var missedProbes = 0;
             while (true)
@@ -40,7 +41,7 @@ internal static class ExecutionSubscription
                 cancellationToken.ThrowIfCancellationRequested();
                 if (catchUp)
                 {
-                    var page = await source.ReadAsync(next, settings.PageSize, topic, cancellationToken);
+                    var page = await Retry(() => source.ReadAsync(next, settings.PageSize, topic, cancellationToken));
                     metrics?.CatchUps.Add(1);
                     knownHead = Math.Max(knownHead, page.Head);
                     foreach (var streamEvent in page.Events)
@@ -65,14 +66,14 @@ internal static class ExecutionSubscription
                 if (batch is null)
                 {
                     // Nothing pushed for a while: make sure nothing was published that the push lost.
-                    if (await source.GetHeadAsync(cancellationToken) >= next)
+                    if (await Retry(() => source.GetHeadAsync(cancellationToken)) >= next)
                     {
                         catchUp = true;
                         if (++missedProbes >= ProbesBeforeResubscribe)
                         {
                             missedProbes = 0;
                             await live.DisposeAsync();
-                            live = await source.SubscribeLiveAsync(buffer.OnBatchAsync, cancellationToken);
+                            live = await Retry(() => source.SubscribeLiveAsync(buffer.OnBatchAsync, cancellationToken));
                         }
                     }
 
@@ -112,6 +113,8 @@ internal static class ExecutionSubscription
             metrics?.ActiveSubscriptions.Add(-1);
             await live.DisposeAsync();
         }
+
+        Task<T> Retry<T>(Func<Task<T>> call) => TransientErrors.RetryAsync(call, settings.Time, cancellationToken);
 
         void Delivered(StreamEvent streamEvent)
         {

@@ -33,11 +33,12 @@ internal static class MultiExecutionSubscription
         var announced = Channel.CreateUnbounded<ExecutionSummary>(new UnboundedChannelOptions { SingleReader = true });
         var followed = new Dictionary<long, Task>();
 
-        await using var announcements = await directory.SubscribeCreatedAsync(query.Namespace, execution =>
+        var time = settings.PerExecution.Time;
+        await using var announcements = await TransientErrors.RetryAsync(() => directory.SubscribeCreatedAsync(query.Namespace, execution =>
         {
             announced.Writer.TryWrite(execution);
             return Task.CompletedTask;
-        }, stop.Token);
+        }, stop.Token), time, stop.Token);
         var discovery = DiscoverAsync();
         try
         {
@@ -65,7 +66,7 @@ internal static class MultiExecutionSubscription
                     ExecutionSummary[] page;
                     do
                     {
-                        page = await directory.FindAsync(query, listedUpTo, PageSize, stop.Token);
+                        page = await TransientErrors.RetryAsync(() => directory.FindAsync(query, listedUpTo, PageSize, stop.Token), time, stop.Token);
                         foreach (var execution in page)
                         {
                             Follow(execution);
