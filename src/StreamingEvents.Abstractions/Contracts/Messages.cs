@@ -31,10 +31,11 @@ public sealed record TaskEventDraft(
     /// <summary>An in-progress event with patch operations against the previous state.</summary>
     public static TaskEventDraft Patch(ReadOnlyMemory<byte> operationsJson) => new(EventType.CustomTaskInProgress, PayloadEncoding.JsonPatch, operationsJson);
 
-    /// <summary>The completed event; without a state, the task's current state is published.</summary>
-    public static TaskEventDraft Completed(ReadOnlyMemory<byte>? finalStateJson = null) => finalStateJson is { } state
-        ? new(EventType.CustomTaskCompleted, PayloadEncoding.Json, state)
-        : new(EventType.CustomTaskCompleted, PayloadEncoding.None, ReadOnlyMemory<byte>.Empty);
+    /// <summary>The completed event with the task's current state (the task grain fills it in).</summary>
+    public static TaskEventDraft Completed() => new(EventType.CustomTaskCompleted, PayloadEncoding.None, ReadOnlyMemory<byte>.Empty);
+
+    /// <summary>The completed event with <paramref name="finalStateJson"/>.</summary>
+    public static TaskEventDraft Completed(ReadOnlyMemory<byte> finalStateJson) => new(EventType.CustomTaskCompleted, PayloadEncoding.Json, finalStateJson);
 
     /// <summary>The failed event.</summary>
     public static TaskEventDraft Failed(string message) => new(EventType.CustomTaskFailed, PayloadEncoding.None, ReadOnlyMemory<byte>.Empty, message);
@@ -98,7 +99,7 @@ public sealed record EventPage(
     public bool ReachedHead => NextSequence > Head;
 }
 
-/// <summary>The state of an execution's stream.</summary>
+/// <summary>The state of an execution's stream; <see cref="Host"/> is the silo its grain is active on (diagnostics).</summary>
 [GenerateSerializer, Immutable, Alias("se.StreamInfo")]
 public sealed record StreamInfo(
     [property: Id(0)] ExecutionId Execution,
@@ -109,7 +110,8 @@ public sealed record StreamInfo(
     [property: Id(5)] int TaskCount,
     [property: Id(6)] int OpenTasks,
     [property: Id(7)] WorkflowContext? Context,
-    [property: Id(8)] DateTimeOffset? LastEventAt)
+    [property: Id(8)] DateTimeOffset? LastEventAt,
+    [property: Id(9)] string? Host = null)
 {
     /// <summary>How many events are retained.</summary>
     public long RetainedEvents => Head >= OldestRetained ? Head - OldestRetained + 1 : 0;

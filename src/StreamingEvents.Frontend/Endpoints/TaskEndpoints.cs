@@ -75,7 +75,7 @@ internal static class TaskEndpoints
     {
         var body = await RequestJson.ReadObjectAsync(request, optional: true);
         var state = RequestJson.OptionalValue(body, "state");
-        var receipt = await Task(grains, task_id).FinishAsync(TaskEventDraft.Completed(state));
+        var receipt = await Task(grains, task_id).FinishAsync(state is null ? TaskEventDraft.Completed() : TaskEventDraft.Completed(state));
         return TypedResults.Ok(new SequenceResponse(receipt.FirstSequence));
     }
 
