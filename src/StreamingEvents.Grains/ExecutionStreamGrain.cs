@@ -27,6 +27,7 @@ internal sealed partial class ExecutionStreamGrain : Grain, IExecutionStreamGrai
     private readonly ILogger<ExecutionStreamGrain> _logger;
     private readonly EventWindow _window;
     private readonly StreamingEventsMetrics _metrics;
+    private readonly ILocalSiloDetails _silo;
 
     /// <summary>Tasks by number: open ones and those seen since activation, for rendering and status.</summary>
     private readonly Dictionary<int, StoredTask> _tasks = [];
@@ -43,8 +44,10 @@ internal sealed partial class ExecutionStreamGrain : Grain, IExecutionStreamGrai
         IOptions<StreamingEventsOptions> options,
         [FromKeyedServices(StreamingEventsNames.Clock)] TimeProvider time,
         StreamingEventsMetrics metrics,
+        ILocalSiloDetails silo,
         ILogger<ExecutionStreamGrain> logger)
     {
+        _silo = silo;
         _metrics = metrics;
         _log = log;
         _options = options.Value;
@@ -129,7 +132,8 @@ internal sealed partial class ExecutionStreamGrain : Grain, IExecutionStreamGrai
     }
 
     public Task<StreamInfo> GetInfoAsync() => Task.FromResult(new StreamInfo(
-        _execution, State.Exists, State.Head, State.Oldest, State.RetainedBytes, State.TaskCount, State.OpenTasks.Count, State.Context, State.LastEventAt));
+        _execution, State.Exists, State.Head, State.Oldest, State.RetainedBytes, State.TaskCount, State.OpenTasks.Count, State.Context, State.LastEventAt,
+        _silo.SiloAddress.ToString()));
 
     public async Task<TaskInfo?> GetTaskAsync(string taskId)
     {

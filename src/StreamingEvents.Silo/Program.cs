@@ -11,7 +11,7 @@ switch (command)
         return await Migration.RunAsync(builder.Configuration);
     case "run":
     case "demo":
-        builder.UseOrleans(silo => silo.UseStreamingEventsDefaults(builder.Configuration));
+        builder.AddStreamingEventsSilo();
         if (command == "demo")
         {
             builder.AddResumeDemo();

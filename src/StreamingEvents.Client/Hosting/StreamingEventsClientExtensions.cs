@@ -29,9 +29,20 @@ public static class StreamingEventsClientExtensions
     }
 
     /// <summary>
+    /// The first connection is retried until the cluster answers (a worker may start before its silos). Once
+    /// connected, the client reconnects to gateways by itself; calls made meanwhile fail, so activities see the error.
+    /// </summary>
+    private static async Task<bool> RetryConnectionAsync(Exception exception, CancellationToken cancellationToken)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+        return true;
+    }
+
+    /// <summary>
     /// Configures an Orleans client for a StreamingEvents cluster and adds the SDK: with
     /// <c>ConnectionStrings:StreamingEvents</c> set, it finds gateways through PostgreSQL (ADO.NET clustering); without,
-    /// it connects to a local silo (gateway port <c>Orleans:GatewayPort</c>, default 30000).
+    /// it connects to a local silo (gateway port <c>Orleans:GatewayPort</c>, default 30000). <c>Orleans:Gateway</c> binds
+    /// Orleans' <see cref="GatewayOptions"/> (e.g. <c>GatewayListRefreshPeriod</c>).
     /// </summary>
     public static IClientBuilder UseStreamingEventsDefaults(this IClientBuilder builder, IConfiguration configuration)
     {
@@ -55,6 +66,9 @@ public static class StreamingEventsClientExtensions
             });
         }
 
+        builder.Configure<GatewayOptions>(orleans.GetSection("Gateway"));
+        builder.Configure<ClientMessagingOptions>(orleans.GetSection("Messaging"));
+        builder.UseConnectionRetryFilter(RetryConnectionAsync);
         builder.AddMemoryStreams(StreamingEventsNames.StreamProvider);
         builder.Services.AddStreamingEventsClient();
         return builder;

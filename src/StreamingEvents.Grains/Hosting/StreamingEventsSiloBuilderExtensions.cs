@@ -84,13 +84,18 @@ public static class StreamingEventsSiloBuilderExtensions
     /// <summary>
     /// The one call a host makes: with <c>ConnectionStrings:StreamingEvents</c> set, PostgreSQL for events and ADO.NET
     /// clustering on it (several silos); without, the embedded SQLite file and localhost clustering (one silo, ports
-    /// <c>Orleans:SiloPort</c> = 11111 and <c>Orleans:GatewayPort</c> = 30000 unless set). Then
+    /// <c>Orleans:SiloPort</c> = 11111 and <c>Orleans:GatewayPort</c> = 30000 unless set). <c>Orleans:Membership</c> binds
+    /// Orleans' <see cref="ClusterMembershipOptions"/> (failure detection timing), <c>Orleans:Messaging</c> its
+    /// <see cref="SiloMessagingOptions"/> (e.g. <c>ResponseTimeout</c>), <c>Orleans:AdvertisedIPAddress</c> the address
+    /// other silos reach this one on (default: this host's first address). Then
     /// <see cref="AddStreamingEvents"/>.
     /// </summary>
     public static ISiloBuilder UseStreamingEventsDefaults(this ISiloBuilder builder, IConfiguration configuration)
     {
         var connectionString = configuration.GetConnectionString(ConnectionStringName);
         var orleans = configuration.GetSection("Orleans");
+        builder.Configure<ClusterMembershipOptions>(orleans.GetSection("Membership"));
+        builder.Configure<SiloMessagingOptions>(orleans.GetSection("Messaging"));
         var siloPort = orleans.GetValue("SiloPort", EndpointOptions.DEFAULT_SILO_PORT);
         var gatewayPort = orleans.GetValue("GatewayPort", EndpointOptions.DEFAULT_GATEWAY_PORT);
         if (string.IsNullOrWhiteSpace(connectionString))
@@ -111,7 +116,15 @@ public static class StreamingEventsSiloBuilderExtensions
                 cluster.ClusterId = orleans["ClusterId"] ?? "streaming-events";
                 cluster.ServiceId = orleans["ServiceId"] ?? "streaming-events";
             });
-            builder.ConfigureEndpoints(siloPort, gatewayPort, listenOnAnyHostAddress: orleans.GetValue("ListenOnAnyHostAddress", false));
+            var listenOnAny = orleans.GetValue("ListenOnAnyHostAddress", false);
+            if (orleans["AdvertisedIPAddress"] is { Length: > 0 } advertised)
+            {
+                builder.ConfigureEndpoints(System.Net.IPAddress.Parse(advertised), siloPort, gatewayPort, listenOnAny);
+            }
+            else
+            {
+                builder.ConfigureEndpoints(siloPort, gatewayPort, listenOnAnyHostAddress: listenOnAny);
+            }
             builder.UseAdoNetClustering(clustering =>
             {
                 clustering.Invariant = "Npgsql";

@@ -1,0 +1,104 @@
+using Microsoft.Extensions.Options;
+using StreamingEvents.Activities;
+
+namespace StreamingEvents.Worker;
+
+/// <summary>
+/// Runs simulated workflows: a root execution streaming an LLM response, and a child execution (parent and root set)
+/// reporting progress — and, every few workflows, a task that fails halfway. Each task carries its workflow context.
+/// A publish that fails (cluster unreachable, storage down) fails the activity, which is logged; nothing is dropped
+/// silently, and the next workflow starts once the cluster answers again.
+/// </summary>
+internal sealed partial class WorkflowRunner(
+    DemoActivities activities,
+    IOptions<WorkerOptions> options,
+    TimeProvider time,
+    ILogger<WorkflowRunner> logger,
+    IHostApplicationLifetime lifetime) : BackgroundService
+{
+    private readonly WorkerOptions _options = options.Value;
+    private int _workflowNumber;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.WhenAll(Enumerable.Range(0, _options.ConcurrentWorkflows).Select(slot => RunSlotAsync(slot, stoppingToken)));
+        if (_options.MaxWorkflows > 0)
+        {
+            lifetime.StopApplication();
+        }
+    }
+
+    private async Task RunSlotAsync(int slot, CancellationToken stoppingToken)
+    {
+        for (var done = 0; !stoppingToken.IsCancellationRequested && (_options.MaxWorkflows == 0 || done < _options.MaxWorkflows); done++)
+        {
+            var number = Interlocked.Increment(ref _workflowNumber);
+            try
+            {
+                await RunWorkflowAsync(number, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception)
+            {
+                LogWorkflowFailed(logger, exception, number, slot);
+            }
+
+            await Task.Delay(_options.PauseBetweenWorkflows, time, stoppingToken);
+        }
+    }
+
+    private async Task RunWorkflowAsync(int number, CancellationToken cancellationToken)
+    {
+        var root = new WorkflowContext(
+            WorkflowExecId: $"wrk-{Guid.CreateVersion7():N}",
+            WorkflowName: "assistant",
+            WorkflowRunId: $"run-{Guid.CreateVersion7():N}");
+        var child = new WorkflowContext(
+            WorkflowExecId: $"wrk-{Guid.CreateVersion7():N}",
+            WorkflowName: "indexer",
+            WorkflowRunId: $"run-{Guid.CreateVersion7():N}",
+            ParentWorkflowExecId: root.WorkflowExecId,
+            RootWorkflowExecId: root.WorkflowExecId);
+        LogWorkflowStarted(logger, number, root.WorkflowExecId, child.WorkflowExecId);
+
+        var settings = new TokenStreamSettings(_options.Tokens, _options.TokensPerSecond, Seed: number);
+        var perStep = TimeSpan.FromSeconds(_options.Tokens / _options.TokensPerSecond / Math.Max(1, _options.ProgressSteps));
+        var words = string.Join(' ', SimulatedLlm.Tokens(_options.ProgressSteps, number + 1_000_000).Select(t => t.Trim(' ', '.')));
+        var work = new List<Task>
+        {
+            activities.StreamTokensAsync(root, settings, cancellationToken),
+            activities.ProcessWordsAsync(child, words, perStep, cancellationToken),
+        };
+        if (_options.FailEvery > 0 && number % _options.FailEvery == 0)
+        {
+            work.Add(ExpectFailureAsync(activities.FailHalfwayAsync(child, _options.ProgressSteps, perStep, cancellationToken)));
+        }
+
+        await Task.WhenAll(work);
+    }
+
+    private async Task ExpectFailureAsync(Task<int> failing)
+    {
+        try
+        {
+            await failing;
+        }
+        catch (SimulatedFailureException failure)
+        {
+            // Published as CUSTOM_TASK_FAILED by RunTaskAsync; expected.
+            LogSimulatedFailure(logger, failure.Message);
+        }
+    }
+
+    [LoggerMessage(4001, LogLevel.Information, "Workflow {Number} started: execution {Root} with child {Child}")]
+    private static partial void LogWorkflowStarted(ILogger logger, int number, string root, string child);
+
+    [LoggerMessage(4002, LogLevel.Error, "Workflow {Number} (slot {Slot}) failed; its tasks ended as failed where the cluster could be reached")]
+    private static partial void LogWorkflowFailed(ILogger logger, Exception exception, int number, int slot);
+
+    [LoggerMessage(4003, LogLevel.Information, "A task failed as designed: {Message}")]
+    private static partial void LogSimulatedFailure(ILogger logger, string message);
+}
