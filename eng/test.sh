@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test of the repository on a fresh machine.
-# Installs what the tests need and is missing (PostgreSQL server binaries), then runs `dotnet test` on the solution.
+# Installs what the tests need and is missing (PostgreSQL server binaries, Chromium, yamllint), then runs `dotnet test`
+# on the solution. kubectl (client only) is expected on the machine, as on CI.
 # Tests start their own throw-away servers on 127.0.0.1 and stop them; nothing has to be started by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=()
-compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || packages+=(postgresql)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || packages+=(postgresql)   # throw-away PostgreSQL servers
+[ -x /usr/bin/chromium ] || packages+=(chromium)                                      # the browser tests (Playwright drives it)
+command -v yamllint >/dev/null || packages+=(yamllint)                                # the deployment manifests' lint
 
 if ((${#packages[@]})); then
   echo "Installing test dependencies: ${packages[*]}"
