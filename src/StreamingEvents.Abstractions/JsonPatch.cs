@@ -81,6 +81,102 @@ public static class JsonPatch
         return result is null ? "null"u8.ToArray() : JsonSerializer.SerializeToUtf8Bytes(result);
     }
 
+    /// <summary>
+    /// The operations that turn <paramref name="from"/> into <paramref name="to"/>: <c>append</c> for a string that
+    /// grew, <c>add …/-</c> for an array that grew at its end, <c>add</c>/<c>remove</c> for object members, and
+    /// <c>replace</c> for anything else. Applying them to <paramref name="from"/> gives a tree equal to <paramref name="to"/>.
+    /// </summary>
+    public static JsonArray Diff(JsonNode? from, JsonNode? to)
+    {
+        var operations = new JsonArray();
+        DiffInto(operations, string.Empty, from, to);
+        return operations;
+    }
+
+    private static void DiffInto(JsonArray operations, string path, JsonNode? from, JsonNode? to)
+    {
+        if (JsonNode.DeepEquals(from, to))
+        {
+            return;
+        }
+
+        switch (from, to)
+        {
+            case (JsonObject before, JsonObject after):
+                foreach (var (name, _) in before)
+                {
+                    if (!after.ContainsKey(name))
+                    {
+                        operations.Add(Operation("remove", Child(path, name), null, withValue: false));
+                    }
+                }
+
+                foreach (var (name, value) in after)
+                {
+                    if (before.TryGetPropertyValue(name, out var old))
+                    {
+                        DiffInto(operations, Child(path, name), old, value);
+                    }
+                    else
+                    {
+                        operations.Add(Operation("add", Child(path, name), value));
+                    }
+                }
+
+                return;
+            case (JsonArray before, JsonArray after) when after.Count >= before.Count && IsPrefix(before, after):
+                for (var i = before.Count; i < after.Count; i++)
+                {
+                    operations.Add(Operation("add", path + "/-", after[i]));
+                }
+
+                return;
+            case (JsonArray before, JsonArray after) when after.Count == before.Count:
+                for (var i = 0; i < after.Count; i++)
+                {
+                    DiffInto(operations, path + "/" + i.ToString(CultureInfo.InvariantCulture), before[i], after[i]);
+                }
+
+                return;
+            case (JsonValue before, JsonValue after)
+                when before.GetValueKind() == JsonValueKind.String && after.GetValueKind() == JsonValueKind.String
+                    && after.GetValue<string>() is var text && before.GetValue<string>() is { Length: > 0 } prefix
+                    && text.StartsWith(prefix, StringComparison.Ordinal):
+                operations.Add(Operation("append", path, JsonValue.Create(text[prefix.Length..])));
+                return;
+            default:
+                operations.Add(Operation("replace", path, to));
+                return;
+        }
+    }
+
+    private static bool IsPrefix(JsonArray prefix, JsonArray array)
+    {
+        for (var i = 0; i < prefix.Count; i++)
+        {
+            if (!JsonNode.DeepEquals(prefix[i], array[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static string Child(string path, string name) =>
+        path + "/" + name.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal);
+
+    private static JsonObject Operation(string op, string path, JsonNode? value, bool withValue = true)
+    {
+        var operation = new JsonObject { ["op"] = op, ["path"] = path };
+        if (withValue)
+        {
+            operation["value"] = value?.DeepClone();
+        }
+
+        return operation;
+    }
+
     private static (string Op, string Path, JsonNode? Value) ReadOperation(JsonNode? node, int index)
     {
         if (node is not JsonObject operation)

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using StreamingEvents.Wire;
 
@@ -13,8 +12,9 @@ public sealed class StreamEvent
 {
     /// <summary>Creates an event; the service does this, consumers receive them.</summary>
     public StreamEvent(long brokerSequence, string stream, string taskId, EventType eventType, long timestampUnixNanoseconds, ReadOnlyMemory<byte> json,
-        string? activityName = null, string? activityId = null)
+        string? activityName = null, string? activityId = null, Contracts.PayloadEncoding encoding = Contracts.PayloadEncoding.None)
     {
+        Encoding = encoding;
         ActivityName = activityName;
         ActivityId = activityId;
         BrokerSequence = brokerSequence;
@@ -57,6 +57,14 @@ public sealed class StreamEvent
     [Id(7)]
     public string? ActivityId { get; }
 
+    /// <summary>How the event's payload is expressed: a whole state, patch operations, or none (failed, canceled, ...).</summary>
+    [Id(8)]
+    public Contracts.PayloadEncoding Encoding { get; }
+
+    /// <summary>A copy with another envelope (and payload encoding), e.g. a patch rewritten as the whole state.</summary>
+    public StreamEvent WithJson(ReadOnlyMemory<byte> json, Contracts.PayloadEncoding encoding) =>
+        new(BrokerSequence, Stream, TaskId, EventType, TimestampUnixNanoseconds, json, ActivityName, ActivityId, encoding);
+
     /// <summary>Where the task was published from: <c>activity</c> or <c>workflow</c>.</summary>
     public string Scope => ActivityName is null && ActivityId is null ? "workflow" : "activity";
 
@@ -67,7 +75,7 @@ public sealed class StreamEvent
     public bool IsTerminal => EventType.IsTerminal();
 
     /// <summary>The envelope JSON as a string.</summary>
-    public string JsonText => Encoding.UTF8.GetString(Json.Span);
+    public string JsonText => System.Text.Encoding.UTF8.GetString(Json.Span);
 
     /// <summary>Parses the whole envelope.</summary>
     public EventEnvelope ToEnvelope() =>

@@ -11,8 +11,8 @@ public sealed record TokenState(IReadOnlyList<string> Tokens)
 /// <summary>The state of a progress task, as in the product spec.</summary>
 public sealed record ProgressState(IReadOnlyList<string> ProcessedWords, int ProgressIdx, int ProgressTotal);
 
-/// <summary>Settings of a simulated LLM response.</summary>
-public sealed record TokenStreamSettings(int Tokens = 60, double TokensPerSecond = 20, int Seed = 1);
+/// <summary>Settings of a simulated LLM response; <paramref name="Updates"/> picks whole states or JSON-patch deltas.</summary>
+public sealed record TokenStreamSettings(int Tokens = 60, double TokensPerSecond = 20, int Seed = 1, StateUpdates Updates = StateUpdates.WholeState);
 
 /// <summary>
 /// Activities that publish with the SDK, written the way the product spec's Python examples are: open a task, update
@@ -20,7 +20,10 @@ public sealed record TokenStreamSettings(int Tokens = 60, double TokensPerSecond
 /// </summary>
 public sealed class DemoActivities(IStreamingEventsClient client, TimeProvider time)
 {
-    /// <summary>The spec's token-streaming pattern: every token republishes the token list so far.</summary>
+    /// <summary>
+    /// The spec's token-streaming pattern: every token republishes the token list so far — as a whole state, or, with
+    /// <see cref="StateUpdates.Deltas"/>, as one <c>add /tokens/-</c> operation.
+    /// </summary>
     public Task<string> StreamTokensAsync(WorkflowContext context, TokenStreamSettings settings, CancellationToken cancellationToken = default) =>
         client.RunTaskAsync<TokenState, string>(context, "token", TokenState.Empty, async (task, ct) =>
         {
@@ -30,7 +33,7 @@ public sealed class DemoActivities(IStreamingEventsClient client, TimeProvider t
             }
 
             return task.State.Text;
-        }, cancellationToken: cancellationToken);
+        }, new TaskOptions { StateUpdates = settings.Updates }, cancellationToken);
 
     /// <summary>The spec's progress pattern: one update per processed word.</summary>
     public Task<string> ProcessWordsAsync(WorkflowContext context, string text, TimeSpan perWord, CancellationToken cancellationToken = default)

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using StreamingEvents.Contracts;
 
 namespace StreamingEvents;
@@ -52,6 +53,12 @@ public interface IStreamingEventsClient
 
     /// <summary>The execution stream's head, retention and task counts.</summary>
     Task<StreamInfo> GetStreamInfoAsync(ExecutionId execution, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A task's whole state just before <paramref name="beforeSequence"/> (the latest by default), folded from its
+    /// retained events; <c>null</c> when its start is no longer retained.
+    /// </summary>
+    Task<JsonNode?> GetTaskStateAsync(ExecutionId execution, string taskId, long beforeSequence = long.MaxValue, CancellationToken cancellationToken = default);
 
     /// <summary>A task's status.</summary>
     /// <exception cref="TaskNotFoundException">No such task.</exception>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StreamingEvents.Contracts;
@@ -50,7 +51,8 @@ public sealed partial class StreamingEventsClient(
             }
         }
 
-        return new TaskHandle<TState>(grain, started, initialState, _options.JsonSerializerOptions, _options.MaxUpdatesPerCall, cancellationToken);
+        return new TaskHandle<TState>(grain, started, initialState, _options.JsonSerializerOptions, _options.MaxUpdatesPerCall, cancellationToken,
+            options?.StateUpdates ?? StateUpdates.WholeState);
     }
 
     /// <inheritdoc/>
@@ -149,6 +151,14 @@ public sealed partial class StreamingEventsClient(
     /// <inheritdoc/>
     public Task<StreamInfo> GetStreamInfoAsync(ExecutionId execution, CancellationToken cancellationToken = default) =>
         cluster.GetGrain<IExecutionStreamGrain>(execution.Key).GetInfoAsync().WaitAsync(cancellationToken);
+
+    /// <inheritdoc/>
+    public async Task<JsonNode?> GetTaskStateAsync(ExecutionId execution, string taskId, long beforeSequence = long.MaxValue, CancellationToken cancellationToken = default)
+    {
+        var state = await cluster.GetGrain<IExecutionStreamGrain>(execution.Key)
+            .GetTaskStateAsync(Names.ValidateIdentifier(taskId, "task_id"), beforeSequence).WaitAsync(cancellationToken);
+        return state is null ? null : JsonNode.Parse(state);
+    }
 
     /// <inheritdoc/>
     public Task<TaskInfo> GetTaskAsync(string taskId, CancellationToken cancellationToken = default) =>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using StreamingEvents.Contracts;
 
 namespace StreamingEvents;
@@ -27,13 +28,19 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
     private readonly CancellationToken _lifetime;
     private readonly Lock _gate = new();
     private readonly Queue<Operation> _queue = new();
+    private readonly bool _deltas;
+    private JsonNode? _published;
+    private bool _resync;
     private bool _sending;
     private Task<long>? _terminal;
     private TState _state;
     private CustomTaskStatus _status = CustomTaskStatus.Running;
 
-    internal TaskHandle(ITaskGrain grain, TaskStarted started, TState initialState, JsonSerializerOptions json, int maxUpdatesPerCall, CancellationToken lifetime)
+    internal TaskHandle(ITaskGrain grain, TaskStarted started, TState initialState, JsonSerializerOptions json, int maxUpdatesPerCall, CancellationToken lifetime,
+        StateUpdates updates = StateUpdates.WholeState)
     {
+        _deltas = updates == StateUpdates.Deltas;
+        _published = _deltas ? JsonSerializer.SerializeToNode(initialState, json) : null;
         _grain = grain;
         _json = json;
         _maxUpdatesPerCall = maxUpdatesPerCall;
@@ -101,7 +108,8 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
     public Task<long> UpdateStateAsync(TState state, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var operation = new Operation(TaskEventDraft.Progress(Serialize(state)), IsTerminal: false);
+        var whole = JsonSerializer.SerializeToUtf8Bytes(state, _json);
+        Operation operation;
         lock (_gate)
         {
             if (_terminal is { IsFaulted: false })
@@ -109,6 +117,14 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
                 throw new TaskAlreadyFinishedException(TaskId, _status);
             }
 
+            // The patch is computed against the previous update in call order, which is also publishing order.
+            var patch = _deltas ? Delta(whole) : null;
+            if (patch is null && whole.Length > StreamingLimits.MaxEventBytes)
+            {
+                throw new EventTooLargeException(whole.Length, StreamingLimits.MaxEventBytes);
+            }
+
+            operation = new Operation(TaskEventDraft.Progress(whole), IsTerminal: false) { Patch = patch };
             _state = state;
             EnqueueLocked(operation);
         }
@@ -199,6 +215,15 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
         return _terminal;
     }
 
+    /// <summary>The patch from the last published state to <paramref name="whole"/>, if it is the smaller event.</summary>
+    private TaskEventDraft? Delta(byte[] whole)
+    {
+        var next = JsonNode.Parse(whole);
+        var operations = JsonSerializer.SerializeToUtf8Bytes(JsonPatch.Diff(_published, next));
+        _published = next;
+        return operations.Length < whole.Length ? TaskEventDraft.Patch(operations) : null;
+    }
+
     private byte[] Serialize(TState state)
     {
         var json = JsonSerializer.SerializeToUtf8Bytes(state, _json);
@@ -260,7 +285,7 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
                 return;
             }
 
-            var updates = await _grain.UpdateAsync([.. batch.Select(o => o.Draft)]);
+            var updates = await _grain.UpdateAsync([.. batch.Select(ChooseDraft)]);
             for (var i = 0; i < batch.Count; i++)
             {
                 batch[i].Completion.TrySetResult(updates.FirstSequence + i);
@@ -291,8 +316,22 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
         }
         catch (Exception exception)
         {
+            // The outcome is unknown (it may be stored or not): the next update carries the whole state again.
+            _resync = _deltas;
             Fail(batch, exception);
         }
+    }
+
+    /// <summary>A patch only when every earlier update is known to be published; otherwise the whole state.</summary>
+    private TaskEventDraft ChooseDraft(Operation operation)
+    {
+        if (operation.Patch is { } patch && !_resync)
+        {
+            return patch;
+        }
+
+        _resync = false;
+        return operation.Draft;
     }
 
     private static void Fail(List<Operation> batch, Exception exception)
@@ -305,6 +344,9 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
 
     private sealed record Operation(TaskEventDraft Draft, bool IsTerminal)
     {
+        /// <summary>The same update as patch operations, when that is smaller (delta mode).</summary>
+        public TaskEventDraft? Patch { get; init; }
+
         public TaskCompletionSource<long> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

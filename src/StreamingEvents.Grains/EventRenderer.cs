@@ -87,7 +87,7 @@ internal sealed class EventRenderer
         Append(span, ref at, attributesSuffix);
         Append(span, ref at, parts6);
 
-        return new StreamEvent(stored.Sequence, task.Topic, task.TaskId, stored.Type, stored.TimestampUnixNanoseconds, json, task.ActivityName, task.ActivityId);
+        return new StreamEvent(stored.Sequence, task.Topic, task.TaskId, stored.Type, stored.TimestampUnixNanoseconds, json, task.ActivityName, task.ActivityId, stored.Encoding);
     }
 
     /// <summary>Encodes a failure message, cancel reason or timeout type as the stored JSON string body.</summary>

@@ -117,7 +117,7 @@ internal sealed partial class ExecutionStreamGrain
     /// The task's last whole state, folded from its retained events (whole states and patches); <c>null</c> when its
     /// beginning is no longer retained.
     /// </summary>
-    public async Task<byte[]?> GetTaskStateAsync(string taskId)
+    public async Task<byte[]?> GetTaskStateAsync(string taskId, long beforeSequence = long.MaxValue)
     {
         var task = await FindTaskAsync(taskId);
         if (task is null || task.StartedSequence < State.Oldest)
@@ -126,7 +126,7 @@ internal sealed partial class ExecutionStreamGrain
         }
 
         JsonNode? state = null;
-        var last = task.TerminalSequence ?? State.Head;
+        var last = Math.Min(task.TerminalSequence ?? State.Head, beforeSequence - 1);
         for (var from = task.StartedSequence; from <= last;)
         {
             var stored = await _log.ReadAsync(from, last, _options.MaxEventsPerRead);

@@ -23,8 +23,11 @@ public interface IExecutionStreamGrain : IGrainWithStringKey
     /// <summary>The status of a task of this execution.</summary>
     Task<TaskInfo?> GetTaskAsync(string taskId);
 
-    /// <summary>The last whole state of a task, folded from its retained events; <c>null</c> if unknown.</summary>
-    Task<byte[]?> GetTaskStateAsync(string taskId);
+    /// <summary>
+    /// A task's whole state just before <paramref name="beforeSequence"/> (the latest by default), folded from its
+    /// retained events; <c>null</c> if unknown (its start is no longer retained).
+    /// </summary>
+    Task<byte[]?> GetTaskStateAsync(string taskId, long beforeSequence = long.MaxValue);
 
     /// <summary>Applies retention (count, bytes and age) now rather than at the next append or maintenance tick.</summary>
     Task<StreamInfo> ApplyRetentionAsync();

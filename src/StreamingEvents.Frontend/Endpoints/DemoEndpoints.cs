@@ -24,7 +24,8 @@ internal static class DemoEndpoints
         var settings = new TokenStreamSettings(
             Tokens: RequestJson.OptionalInt(body, "tokens", 1, 5000) ?? 120,
             TokensPerSecond: RequestJson.OptionalInt(body, "tokens_per_second", 1, 1000) ?? 20,
-            Seed: Random.Shared.Next());
+            Seed: Random.Shared.Next(),
+            Updates: StateUpdates.Deltas);
         var steps = RequestJson.OptionalInt(body, "progress_steps", 1, 1000) ?? 20;
         var context = runner.Start(settings, steps);
         return TypedResults.Accepted($"/v1/streams/{context.WorkflowExecId}", new DemoResponse(context.Namespace, context.WorkflowExecId, context.WorkflowName!));

@@ -102,7 +102,13 @@ internal static class EventStreamEndpoints
     {
         var executions = query.Executions;
         bool? executionMatches = executions.WorkflowName is null && executions.RootWorkflowExecId is null && executions.ParentWorkflowExecId is null ? true : null;
-        await foreach (var streamEvent in client.SubscribeAsync(execution, from, query.Topic, cancellationToken))
+        var events = client.SubscribeAsync(execution, from, query.Topic, cancellationToken);
+        if (query.WholeStates)
+        {
+            events = events.WithWholeStates(client, execution, cancellationToken);
+        }
+
+        await foreach (var streamEvent in events)
         {
             // The execution-level filters (workflow name, root, parent) are checked once its context is known.
             executionMatches ??= query.Executions.Matches((await client.GetStreamInfoAsync(execution, cancellationToken)).Context!);
@@ -116,11 +122,25 @@ internal static class EventStreamEndpoints
     private static async IAsyncEnumerable<SseRecord> ManyAsync(IStreamingEventsClient client, EventStreamQuery query, string? cursor,
         EventMatcher matcher, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        var reconstructors = new Dictionary<ExecutionId, WholeStateReconstructor>();
         await foreach (var item in client.SubscribeManyAsync(query.Executions, cursor, query.StartSeq, query.Topic, cancellationToken))
         {
-            if (matcher.Matches(item.Event))
+            var streamEvent = item.Event;
+            if (query.WholeStates)
             {
-                yield return new SseRecord(item.Cursor, item.Event.Json);
+                if (!reconstructors.TryGetValue(item.Execution, out var reconstructor))
+                {
+                    var execution = item.Execution;
+                    reconstructor = new WholeStateReconstructor((task, before, ct) => client.GetTaskStateAsync(execution, task, before, ct));
+                    reconstructors[execution] = reconstructor;
+                }
+
+                streamEvent = await reconstructor.ToWholeStateAsync(streamEvent, cancellationToken);
+            }
+
+            if (matcher.Matches(streamEvent))
+            {
+                yield return new SseRecord(item.Cursor, streamEvent.Json);
             }
         }
     }

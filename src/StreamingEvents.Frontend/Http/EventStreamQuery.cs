@@ -19,7 +19,8 @@ internal sealed record EventStreamQuery(
     long StartSeq,
     JsonObject? MetadataFilters,
     IReadOnlySet<EventType>? EventTypes,
-    string? LastEventId)
+    string? LastEventId,
+    bool WholeStates = false)
 {
     public bool IsSingleExecution => Executions.WorkflowExecId is not null;
 
@@ -46,7 +47,8 @@ internal sealed record EventStreamQuery(
             StartSeq: Sequence(query, "start_seq") ?? 0,
             MetadataFilters: Metadata(query),
             EventTypes: Types(query),
-            LastEventId: ReadLastEventId(request));
+            LastEventId: ReadLastEventId(request),
+            WholeStates: StateMode(query));
     }
 
     /// <summary>A <c>Last-Event-ID</c> of a single-execution stream: the last delivered sequence.</summary>
@@ -64,6 +66,14 @@ internal sealed record EventStreamQuery(
         var text => long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
             ? value
             : throw ApiProblemException.BadRequest(name, $"'{name}' must be a non-negative integer."),
+    };
+
+    /// <summary><c>state_mode</c>: <c>as_published</c> (default) or <c>full</c> (patches rewritten as whole states).</summary>
+    private static bool StateMode(IQueryCollection query) => Single(query, "state_mode") switch
+    {
+        null or "" or "as_published" => false,
+        "full" => true,
+        _ => throw ApiProblemException.BadRequest("state_mode", "'state_mode' is 'as_published' (default) or 'full' (json_patch payloads rewritten as whole states)."),
     };
 
     private static string? Wildcard(IQueryCollection query, string name) => Single(query, name) is { Length: > 0 } value && value != "*" ? value : null;
