@@ -74,17 +74,24 @@ public sealed class WildcardCursor
             throw new FormatException("The cursor is not valid base64url.", exception);
         }
 
-        var at = 0;
-        var cursor = new WildcardCursor(checked((long)ReadVarint(bytes, ref at)));
-        var count = ReadVarint(bytes, ref at);
-        long streamId = 0;
-        for (ulong i = 0; i < count; i++)
+        try
         {
-            streamId = checked(streamId + (long)ReadVarint(bytes, ref at));
-            cursor._next[streamId] = checked((long)ReadVarint(bytes, ref at));
-        }
+            var at = 0;
+            var cursor = new WildcardCursor(checked((long)ReadVarint(bytes, ref at)));
+            var count = ReadVarint(bytes, ref at);
+            long streamId = 0;
+            for (ulong i = 0; i < count; i++)
+            {
+                streamId = checked(streamId + (long)ReadVarint(bytes, ref at));
+                cursor._next[streamId] = checked((long)ReadVarint(bytes, ref at));
+            }
 
-        return at == bytes.Length ? cursor : throw new FormatException("The cursor has trailing bytes.");
+            return at == bytes.Length ? cursor : throw new FormatException("The cursor has trailing bytes.");
+        }
+        catch (OverflowException exception)
+        {
+            throw new FormatException("The cursor holds a number out of range.", exception);
+        }
     }
 
     private static void WriteVarint(byte[] buffer, ref int at, ulong value)

@@ -52,6 +52,10 @@ internal sealed class TaskGrain([FromKeyedServices(StreamingEventsNames.EventLog
         }
 
         var info = await RequireRunningAsync();
+        foreach (var update in updates.Where(u => u.Encoding == PayloadEncoding.JsonPatch))
+        {
+            JsonPatch.Validate(update.Payload.Span);
+        }
 
         // Fold first: a patch that does not apply to the current state is refused before anything is published.
         if (!_stateKnown && updates.Any(u => u.Encoding == PayloadEncoding.JsonPatch))

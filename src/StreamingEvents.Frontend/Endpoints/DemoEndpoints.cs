@@ -13,8 +13,10 @@ internal static class DemoEndpoints
     public static void Map(RouteGroupBuilder v1) =>
         v1.MapPost("/demo", StartAsync)
             .WithTags("Demo").WithName("StartDemo")
+            .RequireAuthorization(Security.SecurityHostingExtensions.PublishPolicy)
+            .RequireRateLimiting(Security.SecurityHostingExtensions.PublishRateLimit)
             .WithSummary("Starts a simulated LLM token stream and a progress task in a new execution.")
-            .Accepts<DemoRequest>("application/json")
+            .Accepts<DemoRequest>(isOptional: true, "application/json")
             .Produces<DemoResponse>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest);
 
@@ -27,7 +29,7 @@ internal static class DemoEndpoints
             Seed: Random.Shared.Next(),
             Updates: StateUpdates.Deltas);
         var steps = RequestJson.OptionalInt(body, "progress_steps", 1, 1000) ?? 20;
-        var context = runner.Start(settings, steps);
+        var context = runner.Start(settings, steps, Security.Tenancy.Namespace(request.HttpContext));
         return TypedResults.Accepted($"/v1/streams/{context.WorkflowExecId}", new DemoResponse(context.Namespace, context.WorkflowExecId, context.WorkflowName!));
     }
 }
@@ -38,14 +40,14 @@ internal sealed partial class DemoRunner(DemoActivities activities, IHostApplica
     private const int MaxRunning = 20;
     private readonly ConcurrentDictionary<string, Task> _running = new();
 
-    public WorkflowContext Start(TokenStreamSettings settings, int progressSteps)
+    public WorkflowContext Start(TokenStreamSettings settings, int progressSteps, string @namespace)
     {
         if (_running.Count >= MaxRunning)
         {
             throw new ApiProblemException(StatusCodes.Status429TooManyRequests, "too_many_demos", $"At most {MaxRunning} demos run at once; wait for one to end.");
         }
 
-        var context = new WorkflowContext(WorkflowExecId: "demo-" + Guid.CreateVersion7().ToString("N")[..20], WorkflowName: "demo").Normalize();
+        var context = new WorkflowContext(WorkflowExecId: "demo-" + Guid.CreateVersion7().ToString("N")[..20], WorkflowName: "demo", Namespace: @namespace).Normalize();
         var words = string.Join(' ', SimulatedLlm.Tokens(progressSteps, settings.Seed + 1).Select(t => t.Trim(' ', '.')));
         var perWord = TimeSpan.FromSeconds(settings.Tokens / (double)settings.TokensPerSecond / progressSteps);
         _running[context.WorkflowExecId] = RunAsync(context, Task.WhenAll(

@@ -19,6 +19,7 @@ internal static class EventListEndpoints
     public static void Map(RouteGroupBuilder v1) =>
         v1.MapGet("/workflows/events/list", ListAsync)
             .WithTags("Events")
+            .RequireAuthorization(Security.SecurityHostingExtensions.SubscribePolicy)
             .WithName("ListEvents")
             .WithSummary("A page of past events, filtered by execution, root execution or run; pass next_cursor back as cursor.")
             .Produces(StatusCodes.Status200OK, contentType: "application/json")
@@ -30,6 +31,7 @@ internal static class EventListEndpoints
         var request = context.Request.Query;
         var limit = (int)Math.Clamp(EventStreamQuery.Sequence(request, "limit") ?? 100, 1, options.Value.MaxListLimit);
         var query = new ExecutionQuery(
+            Namespace: Security.Tenancy.Namespace(context),
             WorkflowExecId: Optional(request, "workflow_exec_id", "an identifier", Names.IsValidIdentifier),
             RootWorkflowExecId: Optional(request, "root_workflow_exec_id", "an identifier", Names.IsValidIdentifier));
         var runId = Optional(request, "workflow_run_id", "an identifier", Names.IsValidIdentifier);

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using StreamingEvents.Frontend.Http;
+using StreamingEvents.Frontend.Security;
 using StreamingEvents.Frontend.Sse;
 
 namespace StreamingEvents.Frontend.Endpoints;
@@ -17,17 +18,19 @@ internal static class EventStreamEndpoints
     {
         v1.MapGet("/workflows/events/stream", StreamEventsAsync)
             .WithTags("Events")
+            .RequireAuthorization(SecurityHostingExtensions.SubscribePolicy)
             .WithName("GetStreamEvents")
             .WithSummary("Events of one execution or of every matching execution, replayed then live, as Server-Sent Events.")
-            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .Produces<string>(StatusCodes.Status200OK, "text/event-stream")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status406NotAcceptable)
             .ProducesProblem(StatusCodes.Status410Gone);
         v1.MapGet("/workflows/executions/{execution_id}/stream", StreamExecutionAsync)
             .WithTags("Events")
+            .RequireAuthorization(SecurityHostingExtensions.SubscribePolicy)
             .WithName("StreamExecution")
             .WithSummary("Events of one execution: DATABASE (history, then the stream ends), LIVE (from now) or HYBRID (history, then live).")
-            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .Produces<string>(StatusCodes.Status200OK, "text/event-stream")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status406NotAcceptable)
             .ProducesProblem(StatusCodes.Status410Gone);
@@ -69,7 +72,7 @@ internal static class EventStreamEndpoints
         ExecutionId execution;
         try
         {
-            execution = new ExecutionId(WorkflowContext.DefaultNamespace, execution_id);
+            execution = new ExecutionId(Tenancy.Namespace(context), execution_id);
         }
         catch (InvalidIdentifierException error)
         {

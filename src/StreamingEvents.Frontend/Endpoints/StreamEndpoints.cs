@@ -8,7 +8,7 @@ internal static class StreamEndpoints
 {
     public static void Map(RouteGroupBuilder v1)
     {
-        var streams = v1.MapGroup("/streams").WithTags("Streams");
+        var streams = v1.MapGroup("/streams").WithTags("Streams").RequireAuthorization(Security.SecurityHostingExtensions.SubscribePolicy);
         streams.MapGet("/", ListAsync)
             .WithName("ListStreams").WithSummary("Executions, newest first; filter by workflow_name or root_workflow_exec_id, page with before.")
             .Produces<StreamListResponse>().ProducesProblem(StatusCodes.Status400BadRequest);
@@ -22,6 +22,7 @@ internal static class StreamEndpoints
         var limit = (int)Math.Clamp(EventStreamQuery.Sequence(request.Query, "limit") ?? 50, 1, 500);
         var before = EventStreamQuery.Sequence(request.Query, "before") ?? long.MaxValue;
         var query = new ExecutionQuery(
+            Namespace: Security.Tenancy.Namespace(request.HttpContext),
             WorkflowName: Filter(request, "workflow_name", Names.IsValidWorkflowName),
             RootWorkflowExecId: Filter(request, "root_workflow_exec_id", Names.IsValidIdentifier));
         var executions = await client.ListExecutionsAsync(query, limit, before, request.HttpContext.RequestAborted);
@@ -31,7 +32,7 @@ internal static class StreamEndpoints
 
     private static async Task<IResult> GetAsync(string workflow_exec_id, IStreamingEventsClient client, HttpRequest request)
     {
-        var execution = new ExecutionId(WorkflowContext.DefaultNamespace, workflow_exec_id);
+        var execution = new ExecutionId(Security.Tenancy.Namespace(request.HttpContext), workflow_exec_id);
         var info = await client.GetStreamInfoAsync(execution, request.HttpContext.RequestAborted);
         return info.Exists
             ? TypedResults.Ok(StreamResponse.From(info))

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.Json;
 using StreamingEvents.Activities;
 using StreamingEvents.Frontend.Endpoints;
 using StreamingEvents.Frontend.Http;
+using StreamingEvents.Frontend.Security;
 using StreamingEvents.Frontend.Sse;
 
 namespace StreamingEvents.Frontend.Hosting;
@@ -25,9 +26,10 @@ public static class FrontendHostingExtensions
             kestrel.Limits.MaxRequestBodySize = context.Configuration.GetSection(FrontendOptions.SectionName).GetValue(nameof(FrontendOptions.MaxRequestBodyBytes), new FrontendOptions().MaxRequestBodyBytes));
 
         builder.Services.Configure<JsonOptions>(json => FrontendJson.Configure(json.SerializerOptions));
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = ProblemMapping.Complete);
         builder.Services.AddExceptionHandler<ProblemMapping>();
-        builder.Services.AddOpenApi();
+        builder.Services.AddStreamingEventsSecurity();
+        builder.Services.AddOpenApi(openApi => openApi.AddOperationTransformer(OpenApiDocumentation.DescribeAsync));
         builder.Services.AddSingleton<SseConnections>();
         builder.Services.AddSingleton<DemoActivities>();
         builder.Services.AddSingleton<DemoRunner>();
@@ -41,6 +43,9 @@ public static class FrontendHostingExtensions
         app.UseStatusCodePages();
         app.UseDefaultFiles();
         app.UseStaticFiles();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
         app.MapOpenApi();
         app.MapDefaultEndpoints();
 

@@ -18,6 +18,11 @@ internal sealed class EventMatcher(EventStreamQuery query)
         && (query.EventTypes is null || query.EventTypes.Contains(streamEvent.EventType))
         && (query.MetadataFilters is null || MetadataMatches(streamEvent));
 
+    /// <summary>JSON filters compare as JSON; exploded ones (query text) compare with the value's text.</summary>
+    private bool Equal(JsonElement value, JsonNode? filter) => query.MetadataAsText
+        ? (value.ValueKind == JsonValueKind.String ? value.GetString() : value.GetRawText()) == filter?.GetValue<string>()
+        : JsonNode.DeepEquals(JsonNode.Parse(value.GetRawText()), filter);
+
     private bool MetadataMatches(StreamEvent streamEvent)
     {
         if (!_metadataByTask.TryGetValue(streamEvent.TaskId, out var matches))
@@ -25,8 +30,7 @@ internal sealed class EventMatcher(EventStreamQuery query)
             using var envelope = JsonDocument.Parse(streamEvent.Json);
             matches = envelope.RootElement.TryGetProperty("metadata", out var metadata)
                 && metadata.ValueKind == JsonValueKind.Object
-                && query.MetadataFilters!.All(filter =>
-                    metadata.TryGetProperty(filter.Key, out var value) && JsonNode.DeepEquals(JsonNode.Parse(value.GetRawText()), filter.Value));
+                && query.MetadataFilters!.All(filter => metadata.TryGetProperty(filter.Key, out var value) && Equal(value, filter.Value));
             _metadataByTask[streamEvent.TaskId] = matches;
         }
 

@@ -20,7 +20,8 @@ internal sealed record EventStreamQuery(
     JsonObject? MetadataFilters,
     IReadOnlySet<EventType>? EventTypes,
     string? LastEventId,
-    bool WholeStates = false)
+    bool WholeStates = false,
+    bool MetadataAsText = false)
 {
     public bool IsSingleExecution => Executions.WorkflowExecId is not null;
 
@@ -35,7 +36,7 @@ internal sealed record EventStreamQuery(
 
         return new EventStreamQuery(
             Executions: new ExecutionQuery(
-                Namespace: WorkflowContext.DefaultNamespace,
+                Namespace: Security.Tenancy.Namespace(request.HttpContext),
                 WorkflowExecId: Identifier(query, "workflow_exec_id"),
                 WorkflowName: WorkflowName(query, "workflow_name"),
                 RootWorkflowExecId: Identifier(query, "root_workflow_exec_id"),
@@ -45,17 +46,18 @@ internal sealed record EventStreamQuery(
             ActivityId: Identifier(query, "activity_id"),
             Topic: Wildcard(query, "stream") is { } topic ? Checked("stream", () => Names.ValidateStreamName(topic)) : null,
             StartSeq: Sequence(query, "start_seq") ?? 0,
-            MetadataFilters: Metadata(query),
+            MetadataFilters: Metadata(query) ?? ExplodedMetadata(query),
             EventTypes: Types(query),
             LastEventId: ReadLastEventId(request),
-            WholeStates: StateMode(query));
+            WholeStates: StateMode(query),
+            MetadataAsText: Wildcard(query, "metadata_filters") is null);
     }
 
     /// <summary>A <c>Last-Event-ID</c> of a single-execution stream: the last delivered sequence.</summary>
     public static long ParseSequence(string value, string field) =>
-        long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var sequence) && sequence >= 0
+        long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var sequence) && sequence is >= 0 and < long.MaxValue
             ? sequence
-            : throw ApiProblemException.BadRequest(field, $"'{field}' must be a broker_sequence (a non-negative integer) for a single-execution stream.");
+            : throw ApiProblemException.BadRequest(field, $"'{field}' must be a broker_sequence (a non-negative integer below {long.MaxValue}) for a single-execution stream.");
 
     public static string? ReadLastEventId(HttpRequest request) =>
         request.Headers["Last-Event-ID"] is { Count: > 0 } header && !string.IsNullOrEmpty(header[0]) ? header[0] : null;
@@ -63,10 +65,35 @@ internal sealed record EventStreamQuery(
     public static long? Sequence(IQueryCollection query, string name) => Single(query, name) switch
     {
         null or "" => null,
-        var text => long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+        var text => long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value < long.MaxValue
             ? value
-            : throw ApiProblemException.BadRequest(name, $"'{name}' must be a non-negative integer."),
+            : throw ApiProblemException.BadRequest(name, $"'{name}' must be a non-negative integer below {long.MaxValue}."),
     };
+
+    /// <summary>The parameters this route knows; any other one is a metadata filter (see <see cref="ExplodedMetadata"/>).</summary>
+    private static readonly HashSet<string> KnownParameters = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "scope", "activity_name", "activity_id", "workflow_name", "workflow_exec_id", "root_workflow_exec_id", "parent_workflow_exec_id",
+        "stream", "start_seq", "metadata_filters", "workflow_event_types", "state_mode", "namespace", "access_token", "last-event-id", "last_event_id",
+    };
+
+    /// <summary>
+    /// Mistral's TypeScript SDK sends <c>metadataFilters: {user: "ann"}</c> exploded, as <c>user=ann</c>: without a
+    /// <c>metadata_filters</c> parameter, every unknown parameter is a metadata filter, compared as text.
+    /// </summary>
+    private static JsonObject? ExplodedMetadata(IQueryCollection query)
+    {
+        var filters = new JsonObject();
+        foreach (var (name, values) in query)
+        {
+            if (!KnownParameters.Contains(name) && values.Count == 1 && values[0] is { } value)
+            {
+                filters[name] = value;
+            }
+        }
+
+        return filters.Count > 0 ? filters : null;
+    }
 
     /// <summary><c>state_mode</c>: <c>as_published</c> (default) or <c>full</c> (patches rewritten as whole states).</summary>
     private static bool StateMode(IQueryCollection query) => Single(query, "state_mode") switch

@@ -25,7 +25,52 @@ internal sealed partial class ProblemMapping(IProblemDetailsService problems, IL
         }
 
         httpContext.Response.StatusCode = problem.Status!.Value;
-        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
+        if (!await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception }))
+        {
+            // The problem writer declines clients that accept only text/event-stream (EventSource, Mistral's SDKs);
+            // they must still learn why, so the problem is written as application/problem+json regardless.
+            await TypedResults.Problem(problem).ExecuteAsync(httpContext);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Gives the problems the framework writes itself (routing's 404/405/415, status code pages) the same shape as
+    /// ours: a <c>type</c>, an <c>error_code</c> and a <c>detail</c>.
+    /// </summary>
+    public static void Complete(ProblemDetailsContext context)
+    {
+        var problem = context.ProblemDetails;
+        if (problem.Extensions.ContainsKey("error_code"))
+        {
+            return;
+        }
+
+        var (code, detail) = problem.Status switch
+        {
+            StatusCodes.Status400BadRequest => ("bad_request", "The request is malformed."),
+            StatusCodes.Status401Unauthorized => ("unauthorized", "A valid API key is required."),
+            StatusCodes.Status403Forbidden => ("forbidden", "The API key may not do this."),
+            StatusCodes.Status404NotFound => ("not_found", $"No route or resource at {context.HttpContext.Request.Path}."),
+            StatusCodes.Status405MethodNotAllowed => ("method_not_allowed", $"{context.HttpContext.Request.Method} is not allowed on {context.HttpContext.Request.Path}."),
+            StatusCodes.Status406NotAcceptable => ("not_acceptable", "The route cannot answer in a type the request accepts."),
+            StatusCodes.Status413PayloadTooLarge => ("request_too_large", "The request body is over the limit."),
+            StatusCodes.Status415UnsupportedMediaType => ("unsupported_media_type", $"The body must be application/json, not '{context.HttpContext.Request.ContentType ?? "(none)"}'."),
+            StatusCodes.Status429TooManyRequests => ("rate_limited", "Too many requests; retry later."),
+            _ => ("error", problem.Title ?? "The request failed."),
+        };
+        problem.Extensions["error_code"] = code;
+        problem.Detail ??= detail;
+        problem.Type = TypePrefix + code;
+    }
+
+    /// <summary>Writes a problem response whatever the request's Accept header says.</summary>
+    public static Task WriteAsync(HttpContext context, Exception exception)
+    {
+        var problem = ToProblem(exception);
+        context.Response.StatusCode = problem.Status!.Value;
+        return TypedResults.Problem(problem).ExecuteAsync(context);
     }
 
     public static ProblemDetails ToProblem(Exception exception) => exception switch
@@ -46,7 +91,7 @@ internal sealed partial class ProblemMapping(IProblemDetailsService problems, IL
             new() { ["oldest_available"] = expired.OldestAvailable, ["requested"] = expired.Requested }),
         TaskNotFoundException => Create(StatusCodes.Status404NotFound, error.ErrorCode, error.Message),
         TaskAlreadyFinishedException finished => Create(StatusCodes.Status409Conflict, error.ErrorCode, error.Message,
-            new() { ["status"] = finished.Status.ToString().ToLowerInvariant() }),
+            new() { ["task_status"] = finished.Status.ToString().ToLowerInvariant() }),
         TaskAlreadyExistsException or WorkflowContextConflictException => Create(StatusCodes.Status409Conflict, error.ErrorCode, error.Message),
         InvalidIdentifierException invalid => Create(StatusCodes.Status400BadRequest, error.ErrorCode, error.Message, new() { ["field"] = invalid.Field }),
         InvalidStreamNameException or InvalidPayloadException or SubscriptionLimitException => Create(StatusCodes.Status400BadRequest, error.ErrorCode, error.Message),

@@ -18,10 +18,11 @@ internal static partial class SseStreaming
         var sse = new SseWriter(context.Response);
         await sse.StartAsync(options.ReconnectDelay);
 
-        var enumerator = records(token).GetAsyncEnumerator(token);
+        IAsyncEnumerator<SseRecord>? enumerator = null;
         var next = Task.FromResult(false);
         try
         {
+            enumerator = records(token).GetAsyncEnumerator(token);
             next = enumerator.MoveNextAsync().AsTask();
             Task? heartbeat = null;
             while (true)
@@ -59,7 +60,10 @@ internal static partial class SseStreaming
         }
         finally
         {
-            await EndAsync(enumerator, next);
+            if (enumerator is not null)
+            {
+                await EndAsync(enumerator, next);
+            }
         }
     }
 
