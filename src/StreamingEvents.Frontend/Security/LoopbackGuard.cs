@@ -7,9 +7,9 @@ namespace StreamingEvents.Frontend.Security;
 
 /// <summary>
 /// Development mode (no API key configured) lets every request do everything, so it may only listen on loopback. A
-/// frontend bound to any other address without keys stops at once with a message naming the setting to fix.
+/// frontend bound to any other address without keys fails to start, with a message naming the setting to fix.
 /// </summary>
-internal sealed partial class LoopbackGuard(IServer server, IOptions<AuthOptions> auth, IHostApplicationLifetime lifetime, ILogger<LoopbackGuard> logger)
+internal sealed partial class LoopbackGuard(IServer server, IOptions<AuthOptions> auth, ILogger<LoopbackGuard> logger)
     : IHostedLifecycleService
 {
     public Task StartedAsync(CancellationToken cancellationToken)
@@ -24,8 +24,8 @@ internal sealed partial class LoopbackGuard(IServer server, IOptions<AuthOptions
         if (exposed.Count > 0)
         {
             LogExposedWithoutKeys(logger, string.Join(", ", exposed));
-            Environment.ExitCode = 1;
-            lifetime.StopApplication();
+            throw new InvalidOperationException(
+                $"No API key is configured (StreamingEvents:Auth:Keys) but the frontend listens on {string.Join(", ", exposed)}. Configure keys, or listen on localhost only.");
         }
 
         return Task.CompletedTask;
@@ -48,6 +48,6 @@ internal sealed partial class LoopbackGuard(IServer server, IOptions<AuthOptions
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     [LoggerMessage(3010, LogLevel.Critical,
-        "No API key is configured (StreamingEvents:Auth:Keys), so every request would be allowed, but the frontend listens on {Addresses}. Configure keys, or listen on localhost only. Stopping.")]
+        "No API key is configured (StreamingEvents:Auth:Keys), so every request would be allowed, but the frontend listens on {Addresses}. Configure keys, or listen on localhost only.")]
     private static partial void LogExposedWithoutKeys(ILogger logger, string addresses);
 }
