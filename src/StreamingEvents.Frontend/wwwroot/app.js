@@ -153,7 +153,7 @@
   function open(mine) {
     // start_seq is inclusive: the next expected sequence. EventSource's own reconnections send Last-Event-ID instead.
     const from = mine.lastSeq + 1;
-    const source = new EventSource(`/v1/workflows/events/stream?workflow_exec_id=${encodeURIComponent(mine.exec)}&start_seq=${from}`);
+    const source = new EventSource(withKey(`/v1/workflows/events/stream?workflow_exec_id=${encodeURIComponent(mine.exec)}&start_seq=${from}`));
     mine.source = source;
     const current = () => follow === mine && mine.source === source;
 
@@ -677,8 +677,34 @@
     return new Date(iso).toLocaleDateString();
   }
 
-  async function getJson(path, init) {
-    const response = await fetch(path, { headers: { Accept: 'application/json' }, ...init });
+  // ---------------------------------------------------------------- API key
+  // Without configured keys the service needs none. With keys, a 401 asks for one once; it is kept for this tab only.
+  // EventSource cannot send headers, so streams carry it as access_token.
+  const API_KEY_STORAGE = 'streaming-events.api-key';
+  const fromUrl = new URLSearchParams(location.search).get('api_key');
+  if (fromUrl) sessionStorage.setItem(API_KEY_STORAGE, fromUrl);
+
+  function apiKey() {
+    return sessionStorage.getItem(API_KEY_STORAGE);
+  }
+
+  function withKey(url) {
+    const key = apiKey();
+    return key ? `${url}${url.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(key)}` : url;
+  }
+
+  async function getJson(path, init, asked) {
+    const key = apiKey();
+    const headers = { Accept: 'application/json', ...(init && init.headers), ...(key ? { Authorization: `Bearer ${key}` } : {}) };
+    const response = await fetch(path, { ...init, headers });
+    if (response.status === 401 && !asked) {
+      const entered = window.prompt('This service needs an API key:');
+      if (entered) {
+        sessionStorage.setItem(API_KEY_STORAGE, entered.trim());
+        return getJson(path, init, true);
+      }
+    }
+
     const body = await response.json().catch(() => null);
     if (!response.ok) {
       const error = new Error((body && (body.detail || body.title)) || `${response.status} ${response.statusText}`);
