@@ -34,6 +34,12 @@ public sealed class StreamingEventsClientOptions
     /// <summary>Events per replay page (default 1000).</summary>
     public int ReplayPageSize { get; set; } = 1000;
 
+    /// <summary>
+    /// The most updates of one task queued or in flight at once (default 10,000); beyond it
+    /// <see cref="TaskHandle{TState}.UpdateStateAsync"/> waits for room, in call order.
+    /// </summary>
+    public int MaxPendingUpdates { get; set; } = 10_000;
+
     /// <summary>The most updates one call to a task carries (default 256).</summary>
     public int MaxUpdatesPerCall { get; set; } = 256;
 

@@ -29,6 +29,9 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly Queue<Operation> _queue = new();
     private readonly bool _deltas;
+
+    /// <summary>Room for updates queued or in flight: a publisher outrunning storage waits here, memory stays bounded.</summary>
+    private readonly SemaphoreSlim _room;
     private JsonNode? _published;
     private bool _resync;
     private bool _sending;
@@ -37,8 +40,9 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
     private CustomTaskStatus _status = CustomTaskStatus.Running;
 
     internal TaskHandle(ITaskGrain grain, TaskStarted started, TState initialState, JsonSerializerOptions json, int maxUpdatesPerCall, CancellationToken lifetime,
-        StateUpdates updates = StateUpdates.WholeState)
+        StateUpdates updates = StateUpdates.WholeState, int maxPendingUpdates = 10_000)
     {
+        _room = new SemaphoreSlim(maxPendingUpdates, maxPendingUpdates);
         _deltas = updates == StateUpdates.Deltas;
         _published = _deltas ? JsonSerializer.SerializeToNode(initialState, json) : null;
         _grain = grain;
@@ -100,36 +104,64 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
         }
     }
 
-    /// <summary>Publishes <paramref name="state"/> as <c>CUSTOM_TASK_IN_PROGRESS</c>.</summary>
+    /// <summary>
+    /// Publishes <paramref name="state"/> as <c>CUSTOM_TASK_IN_PROGRESS</c>. At most
+    /// <see cref="StreamingEventsClientOptions.MaxPendingUpdates"/> updates are queued or in flight per task; a call
+    /// beyond that waits for room (in call order), so a publisher that outruns storage is slowed, not buffered without end.
+    /// </summary>
     /// <returns>The event's <c>broker_sequence</c>, once it is durable.</returns>
     /// <exception cref="EventTooLargeException">The event would be over 1 MiB; nothing was published.</exception>
     /// <exception cref="TaskAlreadyFinishedException">The task already ended.</exception>
     /// <exception cref="StorageUnavailableException">Not acknowledged; it may be retried.</exception>
-    public Task<long> UpdateStateAsync(TState state, CancellationToken cancellationToken = default)
+    public async Task<long> UpdateStateAsync(TState state, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var whole = JsonSerializer.SerializeToUtf8Bytes(state, _json);
+        await _room.WaitAsync(cancellationToken);
         Operation operation;
-        lock (_gate)
+        try
         {
-            if (_terminal is { IsFaulted: false })
+            lock (_gate)
             {
-                throw new TaskAlreadyFinishedException(TaskId, _status);
-            }
+                if (_terminal is { IsFaulted: false })
+                {
+                    throw new TaskAlreadyFinishedException(TaskId, _status);
+                }
 
-            // The patch is computed against the previous update in call order, which is also publishing order.
-            var patch = _deltas ? Delta(whole) : null;
-            if (patch is null && whole.Length > StreamingLimits.MaxEventBytes)
-            {
-                throw new EventTooLargeException(whole.Length, StreamingLimits.MaxEventBytes);
-            }
+                // The patch is computed against the previous update in call order, which is also publishing order.
+                var patch = _deltas ? Delta(whole) : null;
+                if (patch is null && whole.Length > StreamingLimits.MaxEventBytes)
+                {
+                    throw new EventTooLargeException(whole.Length, StreamingLimits.MaxEventBytes);
+                }
 
-            operation = new Operation(TaskEventDraft.Progress(whole), IsTerminal: false) { Patch = patch };
-            _state = state;
-            EnqueueLocked(operation);
+                operation = new Operation(TaskEventDraft.Progress(whole), IsTerminal: false) { Patch = patch };
+                _state = state;
+                EnqueueLocked(operation);
+            }
+        }
+        catch
+        {
+            _room.Release();
+            throw;
         }
 
-        return operation.Completion.Task.WaitAsync(cancellationToken);
+        try
+        {
+            return await operation.Completion.Task.WaitAsync(cancellationToken);
+        }
+        finally
+        {
+            if (operation.Completion.Task.IsCompleted)
+            {
+                _room.Release();
+            }
+            else
+            {
+                // The caller stopped waiting; the update is still queued and frees its room when it is settled.
+                _ = operation.Completion.Task.ContinueWith(_ => _room.Release(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+        }
     }
 
     /// <summary>Publishes <c>CUSTOM_TASK_COMPLETED</c> with the current <see cref="State"/>.</summary>

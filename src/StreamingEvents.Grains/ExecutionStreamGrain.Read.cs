@@ -44,7 +44,7 @@ internal sealed partial class ExecutionStreamGrain
     private async Task<long> ReadStoredAsync(List<StreamEvent> output, long from, long head, int maxEvents, string? topic)
     {
         var to = _window.Count > 0 && _window.FirstSequence > from ? Math.Min(head, _window.FirstSequence - 1) : head;
-        var stored = await _log.ReadAsync(from, to, maxEvents);
+        var stored = await _replays.RunAsync(() => _log.ReadAsync(from, to, maxEvents));
         if (stored.Count == 0 || stored[0].Sequence != from)
         {
             // Retention removed them after we looked at Oldest: report what is really the oldest now.

@@ -28,6 +28,7 @@ internal sealed partial class ExecutionStreamGrain : Grain, IExecutionStreamGrai
     private readonly EventWindow _window;
     private readonly StreamingEventsMetrics _metrics;
     private readonly ILocalSiloDetails _silo;
+    private readonly ReplayLimiter _replays;
 
     /// <summary>Tasks by number: open ones and those seen since activation, for rendering and status.</summary>
     private readonly Dictionary<int, StoredTask> _tasks = [];
@@ -44,10 +45,12 @@ internal sealed partial class ExecutionStreamGrain : Grain, IExecutionStreamGrai
         IOptions<StreamingEventsOptions> options,
         [FromKeyedServices(StreamingEventsNames.Clock)] TimeProvider time,
         StreamingEventsMetrics metrics,
+        ReplayLimiter replays,
         ILocalSiloDetails silo,
         ILogger<ExecutionStreamGrain> logger)
     {
         _silo = silo;
+        _replays = replays;
         _metrics = metrics;
         _log = log;
         _options = options.Value;

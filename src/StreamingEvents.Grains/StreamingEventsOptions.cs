@@ -38,6 +38,12 @@ public sealed class StreamingEventsOptions
     /// <summary>The most JSON bytes one read returns, beyond its first event (default 4 MiB).</summary>
     public int MaxBytesPerRead { get; set; } = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// The most replay reads from storage a silo runs at once (default 8). A reconnect storm queues its reads instead of
+    /// taking every connection and core from the appends of live publishers.
+    /// </summary>
+    public int MaxConcurrentReplayReads { get; set; } = 8;
+
     /// <summary>The most events one stream puts in one commit (default 1000).</summary>
     public int MaxEventsPerCommit { get; set; } = 1000;
 
@@ -117,6 +123,11 @@ internal sealed class StreamingEventsOptionsValidator : IValidateOptions<Streami
         if (options.MaxBytesPerRead < 1)
         {
             failures.Add($"{S}:MaxBytesPerRead must be positive (is {options.MaxBytesPerRead}).");
+        }
+
+        if (options.MaxConcurrentReplayReads < 1)
+        {
+            failures.Add($"{S}:MaxConcurrentReplayReads must be positive (is {options.MaxConcurrentReplayReads}).");
         }
 
         if (options.MaxEventsPerCommit < 1)

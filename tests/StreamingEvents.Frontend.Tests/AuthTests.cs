@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using StreamingEvents.Frontend.Security;
 using StreamingEvents.Testing;
 
@@ -204,5 +205,37 @@ public sealed class AuthTests(AuthServerFixture fixture) : IClassFixture<AuthSer
         var response = await client.PostAsJsonAsync("v1/tasks", new { type = "token", state = new { text = marker }, workflow_context = new { workflow_exec_id = execution, workflow_name = workflow } });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("task_id").GetString()!;
+    }
+}
+
+public sealed class ConnectionLimitTests
+{
+    [Fact]
+    public async Task A_key_holding_its_most_streams_gets_429_until_one_closes()
+    {
+        const string Key = "limited-key-0123456789";
+        await using var server = await FrontendServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["StreamingEvents:Auth:Keys:0:Id"] = "limited",
+            ["StreamingEvents:Auth:Keys:0:Sha256"] = AuthOptions.Hash(Key),
+            ["StreamingEvents:Auth:Keys:0:Scopes:0"] = "subscribe",
+            ["StreamingEvents:Auth:Keys:0:Namespaces:0"] = "default",
+            ["StreamingEvents:Auth:MaxConnectionsPerKey"] = "2",
+        });
+        using var client = new HttpClient { BaseAddress = server.BaseAddress };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+        var connections = server.Services.GetRequiredService<StreamingEvents.Frontend.Sse.SseConnections>();
+
+        var first = await SseClient.OpenAsync(client, "v1/workflows/events/stream?workflow_exec_id=a");
+        using var second = await SseClient.OpenAsync(client, "v1/workflows/events/stream?workflow_exec_id=b");
+        using var third = await SseClient.OpenAsync(client, "v1/workflows/events/stream?workflow_exec_id=c");
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (first.StatusCode, second.StatusCode));
+        Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
+        Assert.Equal("too_many_connections", (await third.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error_code").GetString());
+
+        first.Dispose();
+        await connections.WhenCountAtMostAsync(1).Within();
+        using var fourth = await SseClient.OpenAsync(client, "v1/workflows/events/stream?workflow_exec_id=d");
+        Assert.Equal(HttpStatusCode.OK, fourth.StatusCode);
     }
 }

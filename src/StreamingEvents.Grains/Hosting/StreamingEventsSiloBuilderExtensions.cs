@@ -36,6 +36,7 @@ public static class StreamingEventsSiloBuilderExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.TryAddSingleton<StreamingEventsMetrics>();
+        services.TryAddSingleton<ReplayLimiter>();
         services.TryAddKeyedSingleton<TimeProvider>(StreamingEventsNames.Clock, (provider, _) => provider.GetRequiredService<TimeProvider>());
         services.TryAddSingleton<IAttributeToFactoryMapper<PersistentEventLogAttribute>, PersistentEventLogAttributeMapper>();
         services.AddHostedService<TaskTimeoutSweeper>();

@@ -195,7 +195,7 @@ public sealed class TaskHandleTests
         var completing = handle.CompleteAsync();
 
         Assert.True(handle.IsFinishing);
-        Assert.Throws<TaskAlreadyFinishedException>(() => { _ = handle.UpdateStateAsync(new Progress(2, "")); });
+        await Assert.ThrowsAsync<TaskAlreadyFinishedException>(() => handle.UpdateStateAsync(new Progress(2, "")));
         Assert.Throws<TaskAlreadyFinishedException>(() => { _ = handle.FailAsync("late"); });
         release();
         await update.Within();
@@ -352,6 +352,28 @@ public sealed class TaskHandleTests
 
         Assert.Empty(_grain.UpdateCalls);
         Assert.Equal(new Progress(0, ""), handle.State);
+    }
+
+    [Fact]
+    public async Task A_publisher_that_outruns_the_grain_waits_for_room_and_its_updates_keep_call_order()
+    {
+        var (held, release) = HoldFirstUpdate();
+        var handle = new TaskHandle<Progress>(_grain, new TaskStarted("t1", Execution, "progress", 1), new Progress(0, ""), JsonDefaults.State,
+            maxUpdatesPerCall: 2, CancellationToken.None, maxPendingUpdates: 3);
+
+        var updates = Enumerable.Range(1, 7).Select(i => handle.UpdateStateAsync(new Progress(i, $"s{i}"))).ToList();
+        await held.Within();
+
+        // Three are admitted (one call in flight, held); the other four wait for room instead of queueing.
+        Assert.All(updates.Skip(3), update => Assert.False(update.IsCompleted));
+        Assert.Equal(new Progress(3, "s3"), handle.State);
+
+        release();
+        var sequences = await Task.WhenAll(updates).Within();
+        Assert.Equal([2L, 3, 4, 5, 6, 7, 8], sequences);
+        var published = _grain.UpdateCalls.SelectMany(call => call).Select(d => JsonSerializer.Deserialize<Progress>(d.Payload.Span, JsonDefaults.State)!.Step);
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7], published);
+        Assert.All(_grain.UpdateCalls, call => Assert.InRange(call.Length, 1, 2));
     }
 
     private TaskHandle<Progress> Handle(int maxUpdatesPerCall = 256, Progress? initial = null, CancellationToken lifetime = default) =>
