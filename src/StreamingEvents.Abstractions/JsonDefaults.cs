@@ -11,6 +11,9 @@ public static class JsonDefaults
     /// </summary>
     public static JsonSerializerOptions State { get; } = CreateStateOptions();
 
+    /// <summary>How whole envelopes (and request bodies) are parsed: deep enough for any accepted payload inside them.</summary>
+    public static JsonDocumentOptions Envelope { get; } = new() { MaxDepth = StreamingLimits.MaxEnvelopeDepth };
+
     private static JsonSerializerOptions CreateStateOptions()
     {
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)

@@ -107,6 +107,17 @@ public sealed class StreamEvent
     public override string ToString() => $"#{BrokerSequence} {Stream} {EventType.ToWireName()} task={TaskId}";
 }
 
-/// <summary>The events of one commit, pushed to live subscribers in one message.</summary>
+/// <summary>
+/// Committed events pushed to live subscribers in one message. <see cref="Through"/> is the highest sequence the batch
+/// stands for: events too large for a push message are left out, and a subscriber that has not received everything up
+/// to <see cref="Through"/> reads the rest from storage.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("se.StreamEventBatch")]
-public sealed record StreamEventBatch([property: Id(0)] StreamEvent[] Events);
+public sealed record StreamEventBatch([property: Id(0)] StreamEvent[] Events, [property: Id(1)] long Through)
+{
+    /// <summary>A batch that carries all of <paramref name="events"/>.</summary>
+    public StreamEventBatch(StreamEvent[] events)
+        : this(events, events.Length == 0 ? 0 : events[^1].BrokerSequence)
+    {
+    }
+}

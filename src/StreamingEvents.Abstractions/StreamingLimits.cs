@@ -9,6 +9,16 @@ public static class StreamingLimits
     /// </summary>
     public const int MaxEventBytes = 1_048_576;
 
-    /// <summary>The deepest JSON nesting accepted in a payload.</summary>
-    public const int MaxJsonDepth = 64;
+    /// <summary>
+    /// The deepest JSON nesting accepted in a payload (a state, patch operations, metadata). The payload sits four levels
+    /// down in its envelope (<c>data.attributes.payload.value</c>), so every event stays within 64 levels: the default
+    /// limit of System.Text.Json and of most readers, which must be able to read any event the service delivers.
+    /// </summary>
+    public const int MaxJsonDepth = 60;
+
+    /// <summary>
+    /// The nesting this service allows when it reads whole envelopes or request bodies: more than any accepted payload
+    /// needs in its envelope or request, so that an over-deep payload is refused by the payload's own rule, with its name.
+    /// </summary>
+    public const int MaxEnvelopeDepth = MaxJsonDepth + 16;
 }

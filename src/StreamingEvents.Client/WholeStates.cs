@@ -27,7 +27,7 @@ public sealed class WholeStateReconstructor
         {
             if (streamEvent.Encoding == PayloadEncoding.Json && !streamEvent.IsTerminal)
             {
-                _states[streamEvent.TaskId] = Payload(JsonNode.Parse(streamEvent.Json.Span)!)["value"]?.DeepClone();
+                _states[streamEvent.TaskId] = Payload(JsonNode.Parse(streamEvent.Json.Span, documentOptions: JsonDefaults.Envelope)!)["value"]?.DeepClone();
             }
             else if (streamEvent.IsTerminal)
             {
@@ -43,7 +43,7 @@ public sealed class WholeStateReconstructor
                 ?? throw new InvalidOperationException($"Task {streamEvent.TaskId} started before the oldest retained event; its state before #{streamEvent.BrokerSequence} is unknown.");
         }
 
-        var envelope = JsonNode.Parse(streamEvent.Json.Span)!;
+        var envelope = JsonNode.Parse(streamEvent.Json.Span, documentOptions: JsonDefaults.Envelope)!;
         var payload = Payload(envelope);
         state = JsonPatch.Apply(state?.DeepClone(), payload["value"]!.AsArray());
         _states[streamEvent.TaskId] = state;

@@ -280,19 +280,57 @@ internal sealed partial class ExecutionStreamGrain
         }
 
         plan.Acknowledge(_metrics, _time);
-        Push([.. plan.Rendered]);
+        Push(plan.Rendered);
         return true;
     }
+
+    /// <summary>
+    /// The most a push message carries. Stream providers bound a message (the memory provider's cache refuses one over
+    /// 1 MiB), so a commit is pushed in parts, and an event larger than this alone is left to storage.
+    /// </summary>
+    private const int MaxPushBytes = 512 * 1024;
+
+    /// <summary>An allowance per event for what a push carries besides its JSON (sequence, names, ids).</summary>
+    private const int PushOverheadBytes = 256;
 
     /// <summary>
     /// Pushes committed events to live subscribers, in commit order. The push is best effort by design: subscribers
     /// detect any gap by sequence and read it from storage, so a failed push delays delivery but loses nothing.
     /// </summary>
-    private void Push(StreamEvent[] events)
+    private void Push(List<StreamEvent> events)
     {
-        var batch = new StreamEventBatch(events);
-        _pushes = PushAfterAsync(_pushes, () => _live!.OnNextAsync(batch), events[0].BrokerSequence);
+        var start = 0;
+        long bytes = 0;
+        for (var i = 0; i < events.Count; i++)
+        {
+            var size = events[i].Json.Length + PushOverheadBytes;
+            if (size > MaxPushBytes)
+            {
+                // Too large for a push message: the batch covers it without carrying it, and subscribers read it from storage.
+                PushBatch(new StreamEventBatch([.. events[start..i]], events[i].BrokerSequence));
+                start = i + 1;
+                bytes = 0;
+                continue;
+            }
+
+            if (bytes + size > MaxPushBytes)
+            {
+                PushBatch(new StreamEventBatch([.. events[start..i]]));
+                start = i;
+                bytes = 0;
+            }
+
+            bytes += size;
+        }
+
+        if (start < events.Count)
+        {
+            PushBatch(new StreamEventBatch([.. events[start..]]));
+        }
     }
+
+    private void PushBatch(StreamEventBatch batch) =>
+        _pushes = PushAfterAsync(_pushes, () => _live!.OnNextAsync(batch), batch.Through);
 
     /// <summary>Announces a new execution to wildcard subscribers (who also re-list, so a lost announcement only delays).</summary>
     private void AnnounceCreated()

@@ -13,6 +13,9 @@ namespace StreamingEvents;
 /// </summary>
 internal sealed class TaskGrain([FromKeyedServices(StreamingEventsNames.EventLogStorage)] IEventLogStorage storage) : Grain, ITaskGrain
 {
+    /// <summary>Writes a patched state however deep the patches made it, so that its depth is refused by rule, not by the writer.</summary>
+    private static readonly JsonSerializerOptions PatchedWriter = new() { MaxDepth = 4 * StreamingLimits.MaxJsonDepth };
+
     private bool _loaded;
     private TaskInfo? _info;
     private byte[]? _state;
@@ -135,7 +138,11 @@ internal sealed class TaskGrain([FromKeyedServices(StreamingEventsNames.EventLog
                 return draft.Payload.ToArray();
             case PayloadEncoding.JsonPatch when state is not null:
                 var patched = JsonPatch.Apply(JsonNode.Parse(state), JsonNode.Parse(draft.Payload.Span)!.AsArray());
-                return patched is null ? "null"u8.ToArray() : JsonSerializer.SerializeToUtf8Bytes(patched);
+                var folded = patched is null ? "null"u8.ToArray() : JsonSerializer.SerializeToUtf8Bytes(patched, PatchedWriter);
+
+                // Patches can build a state deeper than any one of them; the state is held to the payload rules too.
+                JsonPayloads.Validate(folded, "patched state");
+                return folded;
             default:
                 return state;
         }

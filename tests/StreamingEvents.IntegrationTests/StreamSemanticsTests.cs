@@ -417,6 +417,26 @@ public abstract class StreamSemanticsTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Patches_that_would_nest_the_state_deeper_than_the_limit_are_refused_and_nothing_is_numbered()
+    {
+        var streams = Client.ForExecution(ClusterFixture.NewExecution());
+        const int levels = 40;
+        var deep = new string('[', levels) + new string(']', levels);
+        var started = await streams.StartTaskAsync("token", JsonNode.Parse(deep)!);
+        var grain = fixture.Cluster.Client.GetGrain<ITaskGrain>(started.TaskId);
+
+        // The patch alone is within the limit; the state it builds is not: the innermost array gets another deep array.
+        var innermost = "/" + string.Join('/', Enumerable.Repeat("0", levels - 1)) + "/-";
+        var error = await Assert.ThrowsAsync<InvalidPayloadException>(() =>
+            grain.UpdateAsync([TaskEventDraft.Patch(Encoding.UTF8.GetBytes($$"""[{"op":"add","path":"{{innermost}}","value":{{deep}}}]"""))]));
+        Assert.Contains("patched state", error.Message, StringComparison.Ordinal);
+
+        // The refused patch took no number and left the state as it was.
+        Assert.Equal(2L, (await grain.UpdateAsync([TaskEventDraft.Patch("""[{"op":"replace","path":"","value":[]}]"""u8.ToArray())])).LastSequence);
+        Assert.Equal("[]", (await Client.GetTaskStateAsync(streams.Execution, started.TaskId))!.ToJsonString());
+    }
+
+    [Fact]
     public async Task Unknown_tasks_and_bad_payloads_get_typed_errors()
     {
         var client = fixture.Cluster.Client;

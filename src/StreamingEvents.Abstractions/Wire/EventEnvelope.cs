@@ -130,7 +130,7 @@ public sealed record TaskFailure
 }
 
 /// <summary>Source-generated System.Text.Json metadata for the wire model (snake_case names).</summary>
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, MaxDepth = StreamingLimits.MaxEnvelopeDepth)]
 [JsonSerializable(typeof(EventEnvelope))]
 [JsonSerializable(typeof(CustomTaskAttributes))]
 public sealed partial class WireJsonContext : JsonSerializerContext;

@@ -81,10 +81,7 @@ internal static class ExecutionSubscription
                 }
 
                 missedProbes = 0;
-                if (batch.Events.Length > 0)
-                {
-                    knownHead = Math.Max(knownHead, batch.Events[^1].BrokerSequence);
-                }
+                knownHead = Math.Max(knownHead, batch.Through);
 
                 foreach (var streamEvent in batch.Events)
                 {
@@ -106,6 +103,9 @@ internal static class ExecutionSubscription
                         yield return streamEvent;
                     }
                 }
+
+                // The batch stands for events it does not carry (too large to push): read them from storage.
+                catchUp |= batch.Through >= next;
             }
         }
         finally

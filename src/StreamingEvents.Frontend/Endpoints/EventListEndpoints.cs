@@ -100,7 +100,7 @@ internal static class EventListEndpoints
     /// <summary>The bytes of the envelope's <c>data</c> member, without copying the rest.</summary>
     internal static ReadOnlyMemory<byte> DataOf(ReadOnlyMemory<byte> envelope)
     {
-        var reader = new Utf8JsonReader(envelope.Span);
+        var reader = new Utf8JsonReader(envelope.Span, new JsonReaderOptions { MaxDepth = StreamingLimits.MaxEnvelopeDepth });
         reader.Read();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -119,7 +119,7 @@ internal static class EventListEndpoints
 
     private static string? RunIdOf(ReadOnlyMemory<byte> data)
     {
-        using var document = JsonDocument.Parse(data);
+        using var document = JsonDocument.Parse(data, JsonDefaults.Envelope);
         return document.RootElement.GetProperty("workflow_run_id").GetString();
     }
 
@@ -139,8 +139,7 @@ internal static class EventListEndpoints
     private static (long StreamId, long Sequence) DecodeCursor(string cursor)
     {
         Span<byte> bytes = stackalloc byte[16];
-        if (!cursor.StartsWith(CursorPrefix, StringComparison.Ordinal)
-            || !Base64Url.TryDecodeFromChars(cursor.AsSpan(CursorPrefix.Length), bytes, out var written) || written != 16)
+        if (!cursor.StartsWith(CursorPrefix, StringComparison.Ordinal) || !TryDecode(cursor.AsSpan(CursorPrefix.Length), bytes))
         {
             throw ApiProblemException.BadRequest("cursor", "'cursor' must be a next_cursor from a previous page.");
         }
@@ -148,5 +147,27 @@ internal static class EventListEndpoints
         var streamId = BitConverter.ToInt64(bytes);
         var sequence = BitConverter.ToInt64(bytes[8..]);
         return streamId >= 0 && sequence >= 0 ? (streamId, sequence) : throw ApiProblemException.BadRequest("cursor", "'cursor' is corrupt.");
+    }
+
+    /// <summary>
+    /// Decodes exactly 16 bytes of base64url. <see cref="Base64Url.TryDecodeFromChars(ReadOnlySpan{char}, Span{byte}, out int)"/>
+    /// returns <c>false</c> only for a short destination; malformed text (a character outside the alphabet, a length no
+    /// encoding has, non-zero padding bits) throws.
+    /// </summary>
+    private static bool TryDecode(ReadOnlySpan<char> text, Span<byte> bytes)
+    {
+        if (!Base64Url.IsValid(text, out var length) || length != bytes.Length)
+        {
+            return false;
+        }
+
+        try
+        {
+            return Base64Url.TryDecodeFromChars(text, bytes, out var written) && written == bytes.Length;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
     }
 }

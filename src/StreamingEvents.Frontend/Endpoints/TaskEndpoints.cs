@@ -56,7 +56,7 @@ internal static class TaskEndpoints
         var state = RequestJson.OptionalValue(body, "state") ?? throw ApiProblemException.BadRequest("state", "'state' is required (any JSON value).");
         var context = ReadContext(RequestJson.OptionalObject(body, "workflow_context"), request.HttpContext);
         var taskId = RequestJson.OptionalString(body, "task_id") ?? TaskOptions.NewTaskId();
-        var metadata = RequestJson.OptionalObject(body, "metadata") is { } meta ? JsonSerializer.SerializeToUtf8Bytes(meta) : null;
+        var metadata = RequestJson.OptionalObject(body, "metadata") is { } meta ? RequestJson.ToUtf8(meta) : null;
         var start = new TaskStart(taskId, context, type, state, metadata,
             RequestJson.OptionalString(body, "activity_name"), RequestJson.OptionalString(body, "activity_id"));
         Names.ValidateIdentifier(taskId, "task_id");

@@ -40,7 +40,7 @@ public static class FrontendHostingExtensions
     public static WebApplication MapStreamingEventsFrontend(this WebApplication app)
     {
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseStatusCodePages(ProblemMapping.WriteStatusCodeAsync);
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseAuthentication();

@@ -21,13 +21,13 @@ internal sealed class EventMatcher(EventStreamQuery query)
     /// <summary>JSON filters compare as JSON; exploded ones (query text) compare with the value's text.</summary>
     private bool Equal(JsonElement value, JsonNode? filter) => query.MetadataAsText
         ? (value.ValueKind == JsonValueKind.String ? value.GetString() : value.GetRawText()) == filter?.GetValue<string>()
-        : JsonNode.DeepEquals(JsonNode.Parse(value.GetRawText()), filter);
+        : JsonNode.DeepEquals(JsonNode.Parse(value.GetRawText(), documentOptions: JsonDefaults.Envelope), filter);
 
     private bool MetadataMatches(StreamEvent streamEvent)
     {
         if (!_metadataByTask.TryGetValue(streamEvent.TaskId, out var matches))
         {
-            using var envelope = JsonDocument.Parse(streamEvent.Json);
+            using var envelope = JsonDocument.Parse(streamEvent.Json, JsonDefaults.Envelope);
             matches = envelope.RootElement.TryGetProperty("metadata", out var metadata)
                 && metadata.ValueKind == JsonValueKind.Object
                 && query.MetadataFilters!.All(filter => metadata.TryGetProperty(filter.Key, out var value) && Equal(value, filter.Value));

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -124,15 +125,17 @@ internal sealed record EventStreamQuery(
             return null;
         }
 
+        var json = Encoding.UTF8.GetBytes(text);
         try
         {
-            return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = StreamingLimits.MaxJsonDepth }) as JsonObject
-                ?? throw ApiProblemException.BadRequest("metadata_filters", "'metadata_filters' must be a JSON object.");
+            JsonPayloads.Validate(json, "'metadata_filters'", JsonValueKind.Object);
         }
-        catch (JsonException exception)
+        catch (InvalidPayloadException exception)
         {
-            throw ApiProblemException.BadRequest("metadata_filters", $"'metadata_filters' is not valid JSON: {exception.Message}");
+            throw ApiProblemException.BadRequest("metadata_filters", exception.Message);
         }
+
+        return JsonNode.Parse(json)!.AsObject();
     }
 
     private static HashSet<EventType>? Types(IQueryCollection query)

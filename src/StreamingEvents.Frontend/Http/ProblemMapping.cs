@@ -65,6 +65,22 @@ internal sealed partial class ProblemMapping(IProblemDetailsService problems, IL
         problem.Type = TypePrefix + code;
     }
 
+    /// <summary>
+    /// Status code pages (a bare 404/405/415 from routing): a problem in our shape, written as
+    /// <c>application/problem+json</c> even when the client accepts only <c>text/event-stream</c>.
+    /// </summary>
+    public static async Task WriteStatusCodeAsync(StatusCodeContext context)
+    {
+        var http = context.HttpContext;
+        var problem = new ProblemDetails { Status = http.Response.StatusCode };
+        var service = http.RequestServices.GetRequiredService<IProblemDetailsService>();
+        if (!await service.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem }))
+        {
+            Complete(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem });
+            await TypedResults.Problem(problem).ExecuteAsync(http);
+        }
+    }
+
     /// <summary>Writes a problem response whatever the request's Accept header says.</summary>
     public static Task WriteAsync(HttpContext context, Exception exception)
     {

@@ -9,7 +9,9 @@ namespace StreamingEvents.Frontend.Http;
 /// </summary>
 internal static class RequestJson
 {
-    private static readonly JsonDocumentOptions Options = new() { MaxDepth = StreamingLimits.MaxJsonDepth, AllowDuplicateProperties = false };
+    private static readonly JsonSerializerOptions Writer = new() { MaxDepth = StreamingLimits.MaxEnvelopeDepth };
+
+    private static readonly JsonDocumentOptions Options = new() { MaxDepth = StreamingLimits.MaxEnvelopeDepth, AllowDuplicateProperties = false };
 
     /// <summary>The body as a JSON object; an absent body is an empty object when <paramref name="optional"/>.</summary>
     public static async Task<JsonObject> ReadObjectAsync(HttpRequest request, bool optional = false)
@@ -25,10 +27,20 @@ internal static class RequestJson
                 $"The body must be application/json, not '{request.ContentType ?? "(none)"}'.", "Content-Type");
         }
 
+        // Read whole first (Kestrel bounds the size), so the text can be checked before anything is parsed: valid
+        // UTF-8 and no escape that is not Unicode text, which the parser would otherwise replace or throw on later.
+        using var body = new MemoryStream();
+        await request.Body.CopyToAsync(body, request.HttpContext.RequestAborted);
+        var json = body.GetBuffer().AsMemory(0, (int)body.Length);
         JsonNode? node;
         try
         {
-            node = await JsonNode.ParseAsync(request.Body, documentOptions: Options, cancellationToken: request.HttpContext.RequestAborted);
+            JsonPayloads.Validate(json.Span, "body", maxDepth: StreamingLimits.MaxEnvelopeDepth);
+            node = JsonNode.Parse(json.Span, documentOptions: Options);
+        }
+        catch (InvalidPayloadException exception)
+        {
+            throw ApiProblemException.BadRequest("body", exception.Message);
         }
         catch (JsonException exception)
         {
@@ -72,5 +84,11 @@ internal static class RequestJson
 
     /// <summary>A member's JSON value as compact UTF-8, whatever its kind; <c>null</c> when the member is absent.</summary>
     public static byte[]? OptionalValue(JsonObject body, string name) =>
-        body.TryGetPropertyValue(name, out var value) ? JsonSerializer.SerializeToUtf8Bytes(value) : null;
+        body.TryGetPropertyValue(name, out var value) ? ToUtf8(value) : null;
+
+    /// <summary>
+    /// A node as compact UTF-8, as deep as the body may be: a member nested deeper than a payload may be is refused by
+    /// the service with a message that says so, not by the writer here.
+    /// </summary>
+    public static byte[] ToUtf8(JsonNode? node) => JsonSerializer.SerializeToUtf8Bytes(node, Writer);
 }

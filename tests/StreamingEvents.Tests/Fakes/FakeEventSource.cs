@@ -95,9 +95,11 @@ internal sealed class FakeEventSource(string execution = "default/exec") : IExec
     }
 
     /// <summary>Pushes a batch to every active live subscription, whatever it holds.</summary>
-    public async Task PushAsync(IEnumerable<StreamEvent> events)
+    public Task PushAsync(IEnumerable<StreamEvent> events) => PushAsync(new StreamEventBatch([.. events]));
+
+    /// <summary>Pushes <paramref name="batch"/> as it is (e.g. one that stands for events it does not carry).</summary>
+    public async Task PushAsync(StreamEventBatch batch)
     {
-        var batch = new StreamEventBatch([.. events]);
         foreach (var subscription in Subscriptions.Where(s => !s.IsDisposed))
         {
             await subscription.OnBatch(batch);

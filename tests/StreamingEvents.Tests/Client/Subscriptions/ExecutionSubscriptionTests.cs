@@ -163,6 +163,22 @@ public sealed class ExecutionSubscriptionTests
     }
 
     [Fact]
+    public async Task A_push_that_stands_for_events_it_does_not_carry_is_completed_from_the_source_at_once()
+    {
+        await using var consumer = Subscribe(StreamPosition.Start);
+        await _time.WaitForArmedTimerAsync().Within();
+
+        // As the grain pushes a commit whose last events are too large for a push message: the first alone, through 3.
+        var events = _source.Append(3);
+        await _source.PushAsync(new StreamEventBatch([events[0]], Through: 3));
+
+        // The clock does not move: the batch itself, not the idle probe, makes the subscription read 2 and 3.
+        Assert.Equal(Sequences(1, 3), Numbers(await consumer.WaitForCountAsync(3, TimeSpan.FromSeconds(3))));
+        Assert.Equal([0L, 2L], _source.Reads);
+        Assert.Equal(0, _source.HeadRequests);
+    }
+
+    [Fact]
     public async Task Contiguous_pushes_are_delivered_without_reading_the_source_again()
     {
         await using var consumer = Subscribe(StreamPosition.Start);
