@@ -238,6 +238,34 @@ public sealed class SubscriptionLimitException : StreamingEventsException
     public int Limit { get; private set; }
 }
 
+/// <summary>
+/// A task already has its most updates queued or in flight and its publisher asked not to wait for room
+/// (<c>PendingUpdatesFullMode.Throw</c>). Nothing was published; the update may be retried once earlier ones are acknowledged.
+/// </summary>
+[GenerateSerializer, Alias("se.PendingUpdatesFullException")]
+public sealed class PendingUpdatesFullException : StreamingEventsException
+{
+    /// <summary>Creates the error.</summary>
+    public PendingUpdatesFullException(string taskId, int limit)
+        : base(Codes.PendingUpdatesFull, string.Create(CultureInfo.InvariantCulture,
+            $"Task '{taskId}' already has {limit} updates queued or in flight; nothing was published. Await earlier updates, or raise MaxPendingUpdates."))
+    {
+        TaskId = taskId;
+        Limit = limit;
+    }
+
+    /// <summary>The task whose backlog is full.</summary>
+    [Id(0)]
+    public string TaskId { get; private set; }
+
+    /// <summary>The most updates one task queues or keeps in flight.</summary>
+    [Id(1)]
+    public int Limit { get; private set; }
+
+    /// <inheritdoc/>
+    public override bool IsTransient => true;
+}
+
 /// <summary>The stable error codes carried by <see cref="StreamingEventsException.ErrorCode"/>.</summary>
 public static class Codes
 {
@@ -265,4 +293,6 @@ public static class Codes
     public const string StorageUnavailable = "storage_unavailable";
     /// <summary>See <see cref="SubscriptionLimitException"/>.</summary>
     public const string SubscriptionLimit = "subscription_limit";
+    /// <summary>See <see cref="PendingUpdatesFullException"/>.</summary>
+    public const string PendingUpdatesFull = "pending_updates_full";
 }

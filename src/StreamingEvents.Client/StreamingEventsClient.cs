@@ -52,7 +52,7 @@ public sealed partial class StreamingEventsClient(
         }
 
         return new TaskHandle<TState>(grain, started, initialState, _options.JsonSerializerOptions, _options.MaxUpdatesPerCall, cancellationToken,
-            options?.StateUpdates ?? StateUpdates.WholeState, _options.MaxPendingUpdates);
+            options?.StateUpdates ?? StateUpdates.WholeState, _options.MaxPendingUpdates, _options.PendingUpdatesFullMode);
     }
 
     /// <inheritdoc/>

@@ -40,9 +40,26 @@ public sealed class StreamingEventsClientOptions
     /// </summary>
     public int MaxPendingUpdates { get; set; } = 10_000;
 
+    /// <summary>
+    /// What an update beyond <see cref="MaxPendingUpdates"/> does (default <see cref="PendingUpdatesFullMode.Wait"/>).
+    /// A publisher that does not await its updates (fire and forget from a callback) should choose
+    /// <see cref="PendingUpdatesFullMode.Throw"/>: each waiting call holds its state, so only refusing bounds its memory.
+    /// </summary>
+    public PendingUpdatesFullMode PendingUpdatesFullMode { get; set; } = PendingUpdatesFullMode.Wait;
+
     /// <summary>The most updates one call to a task carries (default 256).</summary>
     public int MaxUpdatesPerCall { get; set; } = 256;
 
     /// <summary>The Orleans stream provider of the live push; must match the silos.</summary>
     public string StreamProviderName { get; set; } = StreamingEventsNames.StreamProvider;
+}
+
+/// <summary>What an update does when its task already has <see cref="StreamingEventsClientOptions.MaxPendingUpdates"/> pending.</summary>
+public enum PendingUpdatesFullMode
+{
+    /// <summary>Wait for room, in call order: an awaiting publisher is slowed to the pace of storage.</summary>
+    Wait,
+
+    /// <summary>Refuse at once with <see cref="PendingUpdatesFullException"/>; nothing is published or held.</summary>
+    Throw,
 }

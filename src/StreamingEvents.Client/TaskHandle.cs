@@ -32,6 +32,8 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
 
     /// <summary>Room for updates queued or in flight: a publisher outrunning storage waits here, memory stays bounded.</summary>
     private readonly SemaphoreSlim _room;
+    private readonly int _maxPendingUpdates;
+    private readonly PendingUpdatesFullMode _whenFull;
     private JsonNode? _published;
     private bool _resync;
     private bool _sending;
@@ -40,9 +42,11 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
     private CustomTaskStatus _status = CustomTaskStatus.Running;
 
     internal TaskHandle(ITaskGrain grain, TaskStarted started, TState initialState, JsonSerializerOptions json, int maxUpdatesPerCall, CancellationToken lifetime,
-        StateUpdates updates = StateUpdates.WholeState, int maxPendingUpdates = 10_000)
+        StateUpdates updates = StateUpdates.WholeState, int maxPendingUpdates = 10_000, PendingUpdatesFullMode whenFull = PendingUpdatesFullMode.Wait)
     {
         _room = new SemaphoreSlim(maxPendingUpdates, maxPendingUpdates);
+        _maxPendingUpdates = maxPendingUpdates;
+        _whenFull = whenFull;
         _deltas = updates == StateUpdates.Deltas;
         _published = _deltas ? JsonSerializer.SerializeToNode(initialState, json) : null;
         _grain = grain;
@@ -107,17 +111,30 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
     /// <summary>
     /// Publishes <paramref name="state"/> as <c>CUSTOM_TASK_IN_PROGRESS</c>. At most
     /// <see cref="StreamingEventsClientOptions.MaxPendingUpdates"/> updates are queued or in flight per task; a call
-    /// beyond that waits for room (in call order), so a publisher that outruns storage is slowed, not buffered without end.
+    /// beyond that waits for room (in call order), so a publisher that outruns storage is slowed, not buffered without end;
+    /// with <see cref="PendingUpdatesFullMode.Throw"/> it is refused at once instead.
     /// </summary>
     /// <returns>The event's <c>broker_sequence</c>, once it is durable.</returns>
     /// <exception cref="EventTooLargeException">The event would be over 1 MiB; nothing was published.</exception>
     /// <exception cref="TaskAlreadyFinishedException">The task already ended.</exception>
     /// <exception cref="StorageUnavailableException">Not acknowledged; it may be retried.</exception>
+    /// <exception cref="PendingUpdatesFullException">The task's backlog is full and its mode is <see cref="PendingUpdatesFullMode.Throw"/>.</exception>
     public async Task<long> UpdateStateAsync(TState state, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var whole = JsonSerializer.SerializeToUtf8Bytes(state, _json);
-        await _room.WaitAsync(cancellationToken);
+        if (_whenFull == PendingUpdatesFullMode.Throw)
+        {
+            if (!_room.Wait(0, CancellationToken.None))
+            {
+                throw new PendingUpdatesFullException(TaskId, _maxPendingUpdates);
+            }
+        }
+        else
+        {
+            await _room.WaitAsync(cancellationToken);
+        }
+
         Operation operation;
         try
         {

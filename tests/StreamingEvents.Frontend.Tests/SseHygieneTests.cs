@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using StreamingEvents.Frontend.Sse;
@@ -131,7 +130,7 @@ public sealed class SseHygieneTests(SmallRetentionServer fixture) : IClassFixtur
         var task = await Api.StartTaskAsync(exec, state: new { text = string.Empty });
 
         // A client with a tiny socket receive buffer that reads nothing for now: the server's writes stall.
-        using var slow = new HttpClient(new SocketsHttpHandler { ConnectCallback = ConnectWithTinyReceiveBufferAsync }) { BaseAddress = fixture.Server.BaseAddress };
+        using var slow = new HttpClient(new SocketsHttpHandler { ConnectCallback = SlowReaderSockets.ConnectWithTinyReceiveBufferAsync }) { BaseAddress = fixture.Server.BaseAddress };
         using var response = await SseClient.OpenAsync(slow, Query.MistralDefaults().Set("workflow_exec_id", exec));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
@@ -217,20 +216,5 @@ public sealed class SseHygieneTests(SmallRetentionServer fixture) : IClassFixtur
         var records = await stream.WaitForEventAsync(exec, 30);
 
         Assert.Equal(ResumeTests.Sequences(oldest, 30), records.Select(r => r.Sequence));
-    }
-
-    private static async ValueTask<Stream> ConnectWithTinyReceiveBufferAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
-    {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveBufferSize = 4096 };
-        try
-        {
-            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Configuration;
+using Orleans.Serialization;
 using StreamingEvents;
 
 namespace Microsoft.Extensions.Hosting;
@@ -21,6 +22,7 @@ public static class StreamingEventsClientExtensions
             options.Configure(configure);
         }
 
+        services.Configure<ExceptionSerializationOptions>(DriverExceptions.AllowInnerDriverExceptions);
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.TryAddSingleton<StreamingEventsMetrics>();

@@ -19,7 +19,17 @@ internal sealed partial class OrleansEventSource(IClusterClient cluster, Executi
     {
         var stream = cluster.GetStreamProvider(streamProvider)
             .GetStream<StreamEventBatch>(StreamId.Create(StreamingEventsNames.StreamNamespace, execution.Key));
-        var handle = await stream.SubscribeAsync((batch, _) => onBatch(batch)).WaitAsync(cancellationToken);
+        StreamSubscriptionHandle<StreamEventBatch> handle;
+        try
+        {
+            handle = await stream.SubscribeAsync((batch, _) => onBatch(batch)).WaitAsync(cancellationToken);
+        }
+        catch (OrleansException exception) when (exception is not OrleansMessageRejectionException)
+        {
+            // The subscription registry is kept in grain storage: while storage is down, registering fails like a read does.
+            throw new StorageUnavailableException($"The live subscription to '{execution.Key}' could not be registered: {exception.Message}", exception);
+        }
+
         return new OrleansSubscription<StreamEventBatch>(handle, execution.Key, logger);
     }
 }

@@ -1,3 +1,5 @@
+using Orleans.Runtime.Messaging;
+
 namespace StreamingEvents.Subscriptions;
 
 /// <summary>
@@ -14,6 +16,7 @@ internal static class TransientErrors
     {
         StreamingEventsException typed => typed.IsTransient,
         TimeoutException or OrleansMessageRejectionException or GatewayTooBusyException or ClientNotAvailableException or LimitExceededException => true,
+        ConnectionFailedException => true,
         _ => false,
     };
 

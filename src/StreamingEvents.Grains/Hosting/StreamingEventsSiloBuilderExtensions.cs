@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Serialization;
 using StreamingEvents;
 using StreamingEvents.Hosting;
 using StreamingEvents.Storage;
@@ -33,6 +34,7 @@ public static class StreamingEventsSiloBuilderExtensions
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StreamingEventsOptions>, StreamingEventsOptionsValidator>());
+        services.Configure<ExceptionSerializationOptions>(DriverExceptions.AllowInnerDriverExceptions);
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.TryAddSingleton<StreamingEventsMetrics>();

@@ -376,6 +376,35 @@ public sealed class TaskHandleTests
         Assert.All(_grain.UpdateCalls, call => Assert.InRange(call.Length, 1, 2));
     }
 
+    [Fact]
+    public async Task A_publisher_that_must_not_wait_is_refused_beyond_its_backlog_and_nothing_refused_is_published()
+    {
+        var (held, release) = HoldFirstUpdate();
+        var handle = new TaskHandle<Progress>(_grain, new TaskStarted("t1", Execution, "progress", 1), new Progress(0, ""), JsonDefaults.State,
+            maxUpdatesPerCall: 2, CancellationToken.None, maxPendingUpdates: 3, whenFull: PendingUpdatesFullMode.Throw);
+
+        var updates = Enumerable.Range(1, 7).Select(i => handle.UpdateStateAsync(new Progress(i, $"s{i}"))).ToList();
+        await held.Within();
+
+        // Three are admitted; the other four are refused at once, typed and transient, and hold nothing.
+        foreach (var refused in updates.Skip(3))
+        {
+            var error = await Assert.ThrowsAsync<PendingUpdatesFullException>(() => refused);
+            Assert.Equal(3, error.Limit);
+            Assert.True(error.IsTransient);
+        }
+
+        Assert.Equal(new Progress(3, "s3"), handle.State);
+        release();
+        var sequences = await Task.WhenAll(updates.Take(3)).Within();
+        Assert.Equal([2L, 3, 4], sequences);
+
+        // Room again once they are acknowledged.
+        Assert.Equal(5L, await handle.UpdateStateAsync(new Progress(8, "s8")).Within());
+        var published = _grain.UpdateCalls.SelectMany(call => call).Select(d => JsonSerializer.Deserialize<Progress>(d.Payload.Span, JsonDefaults.State)!.Step);
+        Assert.Equal([1, 2, 3, 8], published);
+    }
+
     private TaskHandle<Progress> Handle(int maxUpdatesPerCall = 256, Progress? initial = null, CancellationToken lifetime = default) =>
         new(_grain, new TaskStarted("t1", Execution, "progress", 1), initial ?? new Progress(0, ""), JsonDefaults.State, maxUpdatesPerCall, lifetime);
 
