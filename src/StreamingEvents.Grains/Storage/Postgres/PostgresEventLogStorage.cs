@@ -52,9 +52,26 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
     public PostgresEventLogStorage(PostgresEventLogOptions options, TimeProvider time, StreamingEventsMetrics? metrics = null)
     {
         _time = time;
-        _dataSource = NpgsqlDataSource.Create(options.ConnectionString);
+        _dataSource = CreateDataSource(options.ConnectionString);
         _committer = new GroupCommitter<StreamAppend, AppendOutcome>(
             CommitAsync, append => Math.Max(1, append.Events.Count), options.MaxEventsPerCommit, options.ConcurrentCommits, metrics.RecordCommit());
+    }
+
+    /// <summary>
+    /// The statements here are few and run constantly: unless the connection string says otherwise, Npgsql prepares them
+    /// (<c>Max Auto Prepare</c>), which spares PostgreSQL a parse and plan per commit. <c>Max Auto Prepare=0</c> turns it
+    /// off, e.g. behind a pooler in transaction mode.
+    /// </summary>
+    private static NpgsqlDataSource CreateDataSource(string connectionString)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare"))
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = 32;
+        }
+
+        return builder.Build();
     }
 
     public async Task PingAsync(CancellationToken cancellationToken)
