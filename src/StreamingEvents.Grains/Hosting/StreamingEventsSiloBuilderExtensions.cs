@@ -42,11 +42,20 @@ public static class StreamingEventsSiloBuilderExtensions
         services.TryAddKeyedSingleton<TimeProvider>(StreamingEventsNames.Clock, (provider, _) => provider.GetRequiredService<TimeProvider>());
         services.TryAddSingleton<IAttributeToFactoryMapper<PersistentEventLogAttribute>, PersistentEventLogAttributeMapper>();
         services.AddHostedService<TaskTimeoutSweeper>();
-        builder.AddMemoryStreams(StreamingEventsNames.StreamProvider, streams => streams.ConfigurePullingAgent(agent => agent.Configure(pulling =>
+        builder.AddMemoryStreams(StreamingEventsNames.StreamProvider, streams =>
         {
-            // The push is polled from the in-memory queues; 10 ms keeps delivery latency near 5 ms (100 ms by default).
-            pulling.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(10);
-        })));
+            streams.ConfigurePullingAgent(agent => agent.Configure(pulling =>
+            {
+                // The push is polled from the in-memory queues; 10 ms keeps delivery latency near 5 ms (100 ms by default).
+                pulling.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(10);
+            }));
+            streams.ConfigureCacheEviction(eviction => eviction.Configure<IOptions<StreamingEventsOptions>>((cache, streaming) =>
+            {
+                cache.DataMinTimeInCache = streaming.Value.LivePushCacheTime;
+                cache.DataMaxAgeInCache = streaming.Value.LivePushCacheTime;
+                cache.MetadataMinTimeInCache = 2 * streaming.Value.LivePushCacheTime;
+            }));
+        });
         return builder;
     }
 
