@@ -46,7 +46,8 @@ public static class FrontendHostingExtensions
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
-        app.MapOpenApi();
+        // A literal path: the default pattern answers other names with its own text/plain 404.
+        app.MapOpenApi("/openapi/v1.json");
         app.MapDefaultEndpoints();
 
         var v1 = app.MapGroup("/v1");

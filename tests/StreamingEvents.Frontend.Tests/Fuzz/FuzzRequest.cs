@@ -66,7 +66,10 @@ internal sealed class FuzzRequest
 
     public bool IsSse { get; init; }
 
-    /// <summary>Marks the request as definitely invalid; the first reason is kept.</summary>
+    /// <summary>
+    /// Marks the request as definitely invalid; the first reason is kept. A request that already had to get one exact
+    /// status now has two defects, and the service may refuse it for either: any refusal is right.
+    /// </summary>
     public void MustRefuse(string why)
     {
         if (Expect == Expectation.NoServerError)
@@ -74,11 +77,22 @@ internal sealed class FuzzRequest
             Expect = Expectation.Refusal;
             Why = why;
         }
+        else if (Expect == Expectation.Exactly && Statuses.All(status => status >= 400))
+        {
+            Expect = Expectation.Refusal;
+            Why = $"{Why}; and {why}";
+        }
     }
 
-    /// <summary>Requires one of <paramref name="statuses"/>, whatever else the input holds.</summary>
+    /// <summary>Requires one of <paramref name="statuses"/>, unless the input holds another defect (see <see cref="MustRefuse"/>).</summary>
     public void MustBe(string why, params int[] statuses)
     {
+        if (Expect == Expectation.Refusal && statuses.All(status => status >= 400))
+        {
+            Why = $"{why}; and {Why}";
+            return;
+        }
+
         Expect = Expectation.Exactly;
         Statuses = statuses;
         Why = why;
