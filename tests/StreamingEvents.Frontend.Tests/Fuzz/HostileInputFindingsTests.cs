@@ -8,36 +8,11 @@ using Xunit.Abstractions;
 namespace StreamingEvents.Frontend.Tests.Fuzz;
 
 /// <summary>A <see cref="FuzzServer"/> (its errors kept) shared by the tests of a class, and an <see cref="Api"/> on it.</summary>
-public sealed class FuzzServerFixture : IAsyncLifetime, IDisposable
+public sealed class FuzzServerFixture : ServerFixture<FuzzServer>
 {
-    private FuzzServer? _server;
-    private Api? _api;
+    protected override Task<FuzzServer> StartAsync() => FuzzServer.StartAsync(new Dictionary<string, string?>());
 
-    public FuzzServer Server => _server ?? throw new InvalidOperationException("The fixture is not initialized.");
-
-    public Api Api => _api ?? throw new InvalidOperationException("The fixture is not initialized.");
-
-    public async Task InitializeAsync()
-    {
-        _server = await FuzzServer.StartAsync(new Dictionary<string, string?>());
-        _api = new Api(_server.BaseAddress);
-    }
-
-    public async Task DisposeAsync()
-    {
-        Dispose();
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
-            _server = null;
-        }
-    }
-
-    public void Dispose()
-    {
-        _api?.Dispose();
-        _api = null;
-    }
+    protected override Uri BaseAddressOf(FuzzServer server) => server.BaseAddress;
 }
 
 /// <summary>

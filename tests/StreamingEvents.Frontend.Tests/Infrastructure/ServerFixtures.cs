@@ -2,23 +2,21 @@ using StreamingEvents.Testing;
 
 namespace StreamingEvents.Frontend.Tests.Infrastructure;
 
-/// <summary>A real frontend (Kestrel + co-hosted silo + SQLite) with the settings of a fixture, and an <see cref="Api"/> on it.</summary>
-public abstract class ServerFixture : IAsyncLifetime, IDisposable
+/// <summary>A server started once for the tests that share it, and an <see cref="Api"/> on it.</summary>
+public abstract class ServerFixture<TServer> : IAsyncLifetime, IDisposable
+    where TServer : class, IAsyncDisposable
 {
-    private FrontendServer? _server;
+    private TServer? _server;
     private Api? _api;
 
-    public FrontendServer Server => _server ?? throw new InvalidOperationException("The fixture is not initialized.");
+    public TServer Server => _server ?? throw new InvalidOperationException("The fixture is not initialized.");
 
     public Api Api => _api ?? throw new InvalidOperationException("The fixture is not initialized.");
 
-    /// <summary>Configuration overrides of this server.</summary>
-    protected abstract IReadOnlyDictionary<string, string?> Settings { get; }
-
     public async Task InitializeAsync()
     {
-        _server = await FrontendServer.StartAsync(Settings);
-        _api = new Api(_server.BaseAddress);
+        _server = await StartAsync();
+        _api = new Api(BaseAddressOf(_server));
     }
 
     public async Task DisposeAsync()
@@ -37,6 +35,21 @@ public abstract class ServerFixture : IAsyncLifetime, IDisposable
         _api = null;
         GC.SuppressFinalize(this);
     }
+
+    protected abstract Task<TServer> StartAsync();
+
+    protected abstract Uri BaseAddressOf(TServer server);
+}
+
+/// <summary>A real frontend (Kestrel + co-hosted silo + SQLite) with the settings of a fixture.</summary>
+public abstract class ServerFixture : ServerFixture<FrontendServer>
+{
+    /// <summary>Configuration overrides of this server.</summary>
+    protected abstract IReadOnlyDictionary<string, string?> Settings { get; }
+
+    protected override Task<FrontendServer> StartAsync() => FrontendServer.StartAsync(Settings);
+
+    protected override Uri BaseAddressOf(FrontendServer server) => server.BaseAddress;
 }
 
 /// <summary>
