@@ -55,7 +55,9 @@ public sealed class DuplicateActivationTests(ITestOutputHelper output)
         var switches = sideOf.Zip(sideOf.Skip(1)).Count(pair => pair.First.Side != pair.Second.Side);
         output.WriteLine($"Head {head}; {stored.Count(e => e.IsUpdate)} updates stored; the numbering switches sides {switches} times; " +
             $"{StoredEvents.CountStoredFailures(stored, publishers.SelectMany(p => p.Publisher.Failures))} failed updates are stored anyway.");
-        Assert.True(switches >= 2, $"The two sides did not interleave (switches: {switches}); the test did not race two activations.");
+        // Both activations wrote, and at least one append was refused because the other had moved the head: they raced.
+        // (The numbering may switch sides only once: the side that keeps the fresh head can outpace the other to the end.)
+        Assert.True(switches >= 1, $"Only one side's updates were numbered (switches: {switches}); the test did not run two activations.");
         Assert.True(conflicts.Sum() > 0, "No append was refused as a conflict: the two activations never raced.");
     }
 }
