@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using StreamingEvents.Contracts;
 using StreamingEvents.Storage;
 
@@ -297,17 +298,18 @@ internal sealed partial class ExecutionStreamGrain
     /// Pushes committed events to live subscribers, in commit order. The push is best effort by design: subscribers
     /// detect any gap by sequence and read it from storage, so a failed push delays delivery but loses nothing.
     /// </summary>
-    private void Push(List<StreamEvent> events)
+    private void Push(List<StreamEvent> list)
     {
+        var events = CollectionsMarshal.AsSpan(list);
         var start = 0;
         long bytes = 0;
-        for (var i = 0; i < events.Count; i++)
+        for (var i = 0; i < events.Length; i++)
         {
             var size = events[i].Json.Length + PushOverheadBytes;
             if (size > MaxPushBytes)
             {
                 // Too large for a push message: the batch covers it without carrying it, and subscribers read it from storage.
-                PushBatch(new StreamEventBatch([.. events[start..i]], events[i].BrokerSequence));
+                PushBatch(new StreamEventBatch(events[start..i].ToArray(), events[i].BrokerSequence));
                 start = i + 1;
                 bytes = 0;
                 continue;
@@ -315,7 +317,7 @@ internal sealed partial class ExecutionStreamGrain
 
             if (bytes + size > MaxPushBytes)
             {
-                PushBatch(new StreamEventBatch([.. events[start..i]]));
+                PushBatch(new StreamEventBatch(events[start..i].ToArray()));
                 start = i;
                 bytes = 0;
             }
@@ -323,9 +325,9 @@ internal sealed partial class ExecutionStreamGrain
             bytes += size;
         }
 
-        if (start < events.Count)
+        if (start < events.Length)
         {
-            PushBatch(new StreamEventBatch([.. events[start..]]));
+            PushBatch(new StreamEventBatch(events[start..].ToArray()));
         }
     }
 

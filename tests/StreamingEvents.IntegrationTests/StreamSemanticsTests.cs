@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using StreamingEvents.Contracts;
 using StreamingEvents.IntegrationTests.Infrastructure;
 using StreamingEvents.Testing;
@@ -414,6 +416,45 @@ public abstract class StreamSemanticsTests(ClusterFixture fixture)
         Assert.Equal(4, events.Count);
         Assert.Equal("json_patch", events[1].GetTaskAttributes().Payload!.Type);
         Assert.Equal("Hello", events[^1].GetState<JsonObject>()!["text"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Commits_too_large_for_one_push_message_reach_live_subscribers_without_waiting_for_the_idle_probe()
+    {
+        // A client whose idle probe never fires within the test: what it receives after catching up came by the push.
+        var pushOnly = new StreamingEventsClient(fixture.Cluster.Client,
+            Options.Create(new StreamingEventsClientOptions { IdleProbeInterval = TimeSpan.FromHours(1) }), NullLogger<StreamingEventsClient>.Instance);
+        var streams = Client.ForExecution(ClusterFixture.NewExecution());
+        var started = await streams.StartTaskAsync("token", "");
+        var grain = fixture.Cluster.Client.GetGrain<ITaskGrain>(started.TaskId);
+
+        await using var live = pushOnly.SubscribeAsync(streams.Execution, StreamPosition.FromSequence(2)).GetAsyncEnumerator();
+        var second = live.MoveNextAsync().AsTask();
+        await grain.UpdateAsync([TaskEventDraft.Progress("\"small\""u8.ToArray())]);
+        Assert.True(await second.Within());
+        Assert.Equal(2, live.Current.BrokerSequence);
+
+        // One commit of 1.2 MB: the memory stream refuses messages over 1 MiB, so it must be pushed in parts. Nothing
+        // else is published meanwhile, so a lost push would show no gap and wait for the (hour-long) probe.
+        static byte[] State(int chars) => Encoding.UTF8.GetBytes($"\"{new string('x', chars)}\"");
+        await grain.UpdateAsync([TaskEventDraft.Progress(State(400_000)), TaskEventDraft.Progress(State(400_000)), TaskEventDraft.Progress(State(400_000))]);
+        Assert.Equal([3L, 4, 5], await NextSequencesAsync(3));
+
+        // One event close to the 1 MiB cap: too large for any push message, announced by the push and read from storage.
+        await grain.UpdateAsync([TaskEventDraft.Progress(State(1_047_000))]);
+        Assert.Equal([6L], await NextSequencesAsync(1));
+        Assert.True(live.Current.Json.Length > 1_047_000);
+
+        async Task<List<long>> NextSequencesAsync(int count)
+        {
+            var sequences = new List<long>();
+            while (sequences.Count < count && await live.MoveNextAsync().AsTask().Within(TimeSpan.FromSeconds(30)))
+            {
+                sequences.Add(live.Current.BrokerSequence);
+            }
+
+            return sequences;
+        }
     }
 
     [Fact]
