@@ -30,7 +30,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public static async Task<PostgresServer> StartAsync()
     {
-        var bin = FindBinaries();
+        var bin = PostgresBinaries.Find();
         var asPostgresUser = Environment.UserName == "root";
         var dataDirectory = Directory.CreateTempSubdirectory("se-pg-").FullName;
         if (asPostgresUser)
@@ -80,22 +80,6 @@ public sealed class PostgresServer : IAsyncDisposable
     private Task RunPostgresToolAsync(string tool, string[] arguments) => _asPostgresUser
         ? RunAsync("runuser", ["-u", "postgres", "--", Path.Combine(_bin, tool), .. arguments])
         : RunAsync(Path.Combine(_bin, tool), arguments);
-
-    private static string FindBinaries()
-    {
-        if (Environment.GetEnvironmentVariable("PG_BIN") is { Length: > 0 } configured)
-        {
-            return configured;
-        }
-
-        const string Root = "/usr/lib/postgresql";
-        var found = Directory.Exists(Root)
-            ? Directory.GetDirectories(Root).Select(d => Path.Combine(d, "bin")).Where(d => File.Exists(Path.Combine(d, "initdb")))
-                .OrderByDescending(d => d, StringComparer.Ordinal).FirstOrDefault()
-            : null;
-        return found ?? throw new InvalidOperationException(
-            "PostgreSQL server binaries were not found under /usr/lib/postgresql/*/bin; install the 'postgresql' Debian package or set PG_BIN.");
-    }
 
     private static async Task RunAsync(string fileName, string[] arguments)
     {

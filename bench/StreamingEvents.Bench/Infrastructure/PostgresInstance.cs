@@ -1,5 +1,6 @@
 using System.Globalization;
 using Npgsql;
+using StreamingEvents.Testing;
 
 namespace StreamingEvents.Bench.Infrastructure;
 
@@ -55,7 +56,7 @@ internal sealed class PostgresInstance : IAsyncDisposable
 
     public static async Task<PostgresInstance> StartAsync(string logsDirectory)
     {
-        var bin = FindBinaries();
+        var bin = PostgresBinaries.Find();
         var asPostgresUser = Shell.IsRoot;
         var dataDirectory = Directory.CreateTempSubdirectory("se-bench-pg-").FullName;
         if (asPostgresUser)
@@ -183,22 +184,6 @@ internal sealed class PostgresInstance : IAsyncDisposable
     private Task<string> ToolAsync(string tool, string[] arguments) => _asPostgresUser
         ? Shell.RunAsync("runuser", ["-u", "postgres", "--", Path.Combine(_bin, tool), .. arguments], TimeSpan.FromMinutes(2))
         : Shell.RunAsync(Path.Combine(_bin, tool), arguments, TimeSpan.FromMinutes(2));
-
-    private static string FindBinaries()
-    {
-        if (Environment.GetEnvironmentVariable("PG_BIN") is { Length: > 0 } configured)
-        {
-            return configured;
-        }
-
-        const string Root = "/usr/lib/postgresql";
-        var found = Directory.Exists(Root)
-            ? Directory.GetDirectories(Root).Select(d => Path.Combine(d, "bin")).Where(d => File.Exists(Path.Combine(d, "initdb")))
-                .OrderByDescending(d => d, StringComparer.Ordinal).FirstOrDefault()
-            : null;
-        return found ?? throw new InvalidOperationException(
-            "PostgreSQL server binaries were not found under /usr/lib/postgresql/*/bin; install the 'postgresql' Debian package or set PG_BIN.");
-    }
 }
 
 /// <summary>
