@@ -53,8 +53,7 @@ internal sealed class EventRenderer
         var timestampValue = _milliseconds ? stored.TimestampUnixNanoseconds / 1_000_000 : stored.TimestampUnixNanoseconds;
         Utf8Formatter.TryFormat(timestampValue, eventTimestamp, out var eventTimestampLength);
         Span<byte> isoTimestamp = stackalloc byte[32];
-        var when = DateTime.UnixEpoch.AddTicks(stored.TimestampUnixNanoseconds / 100);
-        when.TryFormat(isoTimestamp, out var isoLength, "yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fff'Z'", CultureInfo.InvariantCulture);
+        var isoLength = FormatIsoMilliseconds(DateTime.UnixEpoch.AddTicks(stored.TimestampUnixNanoseconds / 100), isoTimestamp);
 
         ReadOnlySpan<byte> parts0 = template.Head;                      // {"stream":"t","broker_sequence":
         ReadOnlySpan<byte> parts1 = ",\"timestamp\":\""u8;
@@ -92,6 +91,18 @@ internal sealed class EventRenderer
 
     /// <summary>Encodes a failure message, cancel reason or timeout type as the stored JSON string body.</summary>
     public static byte[] EncodeText(string? text) => text is null ? [] : JsonSerializer.SerializeToUtf8Bytes(text);
+
+    /// <summary>
+    /// Writes <c>yyyy-MM-ddTHH:mm:ss.fffZ</c>: the round-trip format (which has a fast path, unlike a custom format string;
+    /// a custom one was 7 % of a replay's CPU) cut to milliseconds, which truncates like <c>fff</c> does.
+    /// </summary>
+    private static int FormatIsoMilliseconds(DateTime utc, Span<byte> destination)
+    {
+        const int MillisecondsEnd = 23; // "yyyy-MM-ddTHH:mm:ss.fff"
+        utc.TryFormat(destination, out _, "O", CultureInfo.InvariantCulture);
+        destination[MillisecondsEnd] = (byte)'Z';
+        return MillisecondsEnd + 1;
+    }
 
     private static void Append(Span<byte> destination, ref int at, ReadOnlySpan<byte> source)
     {

@@ -199,6 +199,18 @@ public sealed partial class EventRendererTests
             DateTimeOffset.Parse(timestamp, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind));
     }
 
+    [Theory]
+    [InlineData(0L, "1970-01-01T00:00:00.000Z")]
+    [InlineData(999_999_999L, "1970-01-01T00:00:00.999Z")]                  // truncated, never rounded up to the next second
+    [InlineData(1_776_249_059_999_900_000L, "2026-04-15T10:30:59.999Z")]
+    [InlineData(4_102_444_800_001_000_000L, "2100-01-01T00:00:00.001Z")]
+    public void The_timestamp_keeps_the_millisecond_the_event_was_numbered_in(long unixNanoseconds, string expected)
+    {
+        var json = RenderJson(new StoredEvent(1, unixNanoseconds, 1, EventType.CustomTaskStarted, PayloadEncoding.Json, "{}"u8.ToArray()));
+
+        Assert.Equal(expected, json["timestamp"]!.GetValue<string>());
+    }
+
     [Fact]
     public void The_event_timestamp_is_integer_nanoseconds_by_default()
     {
