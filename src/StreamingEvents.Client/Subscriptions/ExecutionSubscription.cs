@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using StreamingEvents.Contracts;
 
 namespace StreamingEvents.Subscriptions;
 
@@ -30,6 +31,8 @@ internal static class ExecutionSubscription
         var live = await Retry(() => source.SubscribeLiveAsync(buffer.OnBatchAsync, cancellationToken));
         metrics?.ActiveSubscriptions.Add(1);
         long knownHead = 0;
+        using var stopPrefetch = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task<EventPage>? prefetched = null;
         try
         {
             // Attached first, so nothing published from here on can fall between the history and the live push.
@@ -41,16 +44,24 @@ internal static class ExecutionSubscription
                 cancellationToken.ThrowIfCancellationRequested();
                 if (catchUp)
                 {
-                    var page = await Retry(() => source.ReadAsync(next, settings.PageSize, topic, cancellationToken));
+                    var page = await (prefetched ?? ReadPage(next));
+                    prefetched = null;
                     metrics?.CatchUps.Add(1);
                     knownHead = Math.Max(knownHead, page.Head);
+                    var after = Math.Max(next, page.NextSequence);
+                    if (!page.ReachedHead)
+                    {
+                        // The next page is read while this one is consumed: the service renders while the consumer works.
+                        prefetched = ReadPage(after);
+                    }
+
                     foreach (var streamEvent in page.Events)
                     {
                         Delivered(streamEvent);
                         yield return streamEvent;
                     }
 
-                    next = Math.Max(next, page.NextSequence);
+                    next = after;
                     catchUp = !page.ReachedHead;
                     continue;
                 }
@@ -111,10 +122,20 @@ internal static class ExecutionSubscription
         finally
         {
             metrics?.ActiveSubscriptions.Add(-1);
+            if (prefetched is not null)
+            {
+                // The consumer stopped before this page was due: it is never delivered, so its outcome does not matter.
+                await stopPrefetch.CancelAsync();
+                await ((Task)prefetched).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
             await live.DisposeAsync();
         }
 
         Task<T> Retry<T>(Func<Task<T>> call) => TransientErrors.RetryAsync(call, settings.Time, cancellationToken);
+
+        Task<EventPage> ReadPage(long from) =>
+            TransientErrors.RetryAsync(() => source.ReadAsync(from, settings.PageSize, topic, stopPrefetch.Token), settings.Time, stopPrefetch.Token);
 
         void Delivered(StreamEvent streamEvent)
         {

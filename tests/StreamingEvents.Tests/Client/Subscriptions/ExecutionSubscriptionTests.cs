@@ -396,6 +396,35 @@ public sealed class ExecutionSubscriptionTests
     }
 
     [Fact]
+    public async Task The_next_history_page_is_requested_before_the_consumer_gets_the_current_one()
+    {
+        _source.Append(10);
+        await using var subscription = Run(StreamPosition.Start, pageSize: 4).GetAsyncEnumerator();
+
+        Assert.Equal(1, await NextAsync(subscription));
+
+        Assert.Equal([0L, 5L], _source.Reads);
+    }
+
+    [Fact]
+    public async Task A_consumer_that_stops_during_a_replay_never_sees_the_outcome_of_the_page_it_did_not_ask_for()
+    {
+        _source.Append(10);
+        var secondPage = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _source.BeforeRead = read => read == 1 ? secondPage.Task : Task.CompletedTask;
+        var subscription = Run(StreamPosition.Start, pageSize: 4).GetAsyncEnumerator();
+        Assert.Equal(1, await NextAsync(subscription));
+        var live = Assert.Single(_source.Subscriptions);
+
+        var disposal = subscription.DisposeAsync().AsTask();
+        secondPage.SetException(new InvalidOperationException("the read of a page nobody waits for failed"));
+
+        await disposal.Within();
+        Assert.Equal(1, live.Disposals);
+        Assert.Equal([0L, 5L], _source.Reads);
+    }
+
+    [Fact]
     public async Task Canceling_the_subscription_disposes_the_live_subscription()
     {
         var consumer = Subscribe(StreamPosition.Start);
