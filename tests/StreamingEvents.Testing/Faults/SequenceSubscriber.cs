@@ -80,11 +80,18 @@ public sealed class SequenceSubscriber : IAsyncDisposable
     /// <summary>Asserts that the subscriber delivered exactly <see cref="ExpectedFirst"/>..<paramref name="last"/>.</summary>
     public void AssertExactThrough(long last)
     {
+        // One snapshot: the subscription keeps delivering while this runs, so its figures are read together.
+        long first, reached, count;
+        lock (_gate)
+        {
+            (first, reached, count) = (_first, _last, _count);
+        }
+
         Assert.Null(Failure);
         Assert.Null(Anomaly);
-        Assert.Equal(ExpectedFirst, First);
-        Assert.True(Last >= last, $"The subscriber from {ExpectedFirst} reached {Last}, not {last}.");
-        Assert.Equal(Last - ExpectedFirst + 1, Count);
+        Assert.Equal(ExpectedFirst, first);
+        Assert.True(reached >= last, $"The subscriber from {ExpectedFirst} reached {reached}, not {last}.");
+        Assert.Equal(reached - ExpectedFirst + 1, count);
     }
 
     public async ValueTask DisposeAsync()
