@@ -19,10 +19,7 @@ namespace StreamingEvents;
 /// <typeparam name="TState">The state type, serialized with System.Text.Json (records, or <see cref="JsonElement"/> for raw JSON).</typeparam>
 public sealed class TaskHandle<TState> : IAsyncDisposable
 {
-    /// <summary>
-    /// Attempts for a call refused before anything was written, so that it is safe to repeat: a write conflict, or a
-    /// message the runtime rejected without running it (e.g. sent to an activation that was going away).
-    /// </summary>
+    /// <summary>Attempts for a call refused by a write conflict (nothing written, so it is safe to repeat).</summary>
     internal const int MaxConflictAttempts = 3;
 
     private readonly ITaskGrain _grain;
@@ -352,10 +349,9 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
                 await SendAsync([operation]);
             }
         }
-        catch (Exception refused) when (refused is StreamWriteConflictException or OrleansMessageRejectionException && attempt < MaxConflictAttempts)
+        catch (StreamWriteConflictException) when (attempt < MaxConflictAttempts)
         {
-            // Another activation of the stream got there first, or the call never ran: nothing of this batch was
-            // written, so send it again.
+            // Another activation of the stream got there first and nothing of this batch was written: send it again.
             await SendAsync(batch, attempt + 1);
         }
         catch (TaskAlreadyFinishedException finished)

@@ -16,9 +16,6 @@ internal sealed class TaskGrain([FromKeyedServices(StreamingEventsNames.EventLog
     /// <summary>Writes a patched state however deep the patches made it, so that its depth is refused by rule, not by the writer.</summary>
     private static readonly JsonSerializerOptions PatchedWriter = new() { MaxDepth = 4 * StreamingLimits.MaxJsonDepth };
 
-    /// <summary>Attempts for an append the runtime rejected without running it.</summary>
-    private const int MaxRejectedAttempts = 3;
-
     private bool _loaded;
     private TaskInfo? _info;
     private byte[]? _state;
@@ -117,25 +114,15 @@ internal sealed class TaskGrain([FromKeyedServices(StreamingEventsNames.EventLog
 
     private async Task<AppendReceipt> ForwardAsync(TaskInfo info, TaskEventDraft[] events)
     {
-        var stream = GrainFactory.GetGrain<IExecutionStreamGrain>(info.Execution.Key);
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            try
-            {
-                return await stream.AppendAsync(TaskId, events);
-            }
-            catch (OrleansMessageRejectionException) when (attempt < MaxRejectedAttempts)
-            {
-                // The runtime refused the call without running it: the stream's activation was going away (e.g. it
-                // deactivated after losing a write race) and forwarding to its successor failed. Nothing was appended,
-                // so the next attempt reaches the new activation.
-            }
-            catch (TaskAlreadyFinishedException finished)
-            {
-                // Ended elsewhere (e.g. timed out for inactivity): remember it.
-                _info = info with { Status = finished.Status };
-                throw;
-            }
+            return await GrainFactory.GetGrain<IExecutionStreamGrain>(info.Execution.Key).AppendAsync(TaskId, events);
+        }
+        catch (TaskAlreadyFinishedException finished)
+        {
+            // Ended elsewhere (e.g. timed out for inactivity): remember it.
+            _info = info with { Status = finished.Status };
+            throw;
         }
     }
 

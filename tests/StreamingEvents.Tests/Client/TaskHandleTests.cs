@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using StreamingEvents.Contracts;
@@ -272,22 +271,6 @@ public sealed class TaskHandleTests
         Assert.Equal(2, sequence);
         Assert.Equal(TaskHandle<Progress>.MaxConflictAttempts, _grain.UpdateCalls.Count);
         Assert.All(_grain.UpdateCalls, call => Assert.Equal([1], call.Select(Step)));
-        Assert.Single(_grain.Published);
-    }
-
-    [Fact]
-    public async Task A_call_the_runtime_rejected_without_running_it_is_sent_again()
-    {
-        // The runtime makes these (its constructors are internal); this is one as it arrives from a failed forward.
-        var rejection = (Exception)Activator.CreateInstance(typeof(OrleansMessageRejectionException), BindingFlags.NonPublic | BindingFlags.Instance,
-            null, ["Forwarding failed: tried to forward message for 2 times after \"DeactivateOnIdle was called.\" to invalid activation."], null)!;
-        _grain.FailUpdate = (call, _) => call == 0 ? rejection : null;
-        var handle = Handle();
-
-        var sequence = await handle.UpdateStateAsync(new Progress(1, "")).Within();
-
-        Assert.Equal(2, sequence);
-        Assert.Equal(2, _grain.UpdateCalls.Count);
         Assert.Single(_grain.Published);
     }
 
