@@ -47,7 +47,11 @@ public sealed class DuplicateActivationTests(ITestOutputHelper output)
             var failures = mine.SelectMany(p => p.Failures).ToList();
             output.WriteLine($"Side {side}: {mine.Sum(p => p.Acks.Count)} acknowledged, {failures.Count} failed ({Publisher.Describe(failures)}), " +
                 $"{conflicts[side]} conflicting appends refused by storage (each repeated by the SDK, at most {3} attempts per call).");
-            Assert.All(failures, f => Assert.IsType<StreamWriteConflictException>(f.Exception));
+            // What a publisher may see: the conflict itself after the SDK's last attempt, or, when the losing activation
+            // deactivates with calls queued, the runtime's rejection of a call it could not forward (outcome unknown to
+            // the caller, so not repeated). Anything else is a defect.
+            Assert.All(failures, f => Assert.True(f.Exception is StreamWriteConflictException or Orleans.Runtime.OrleansMessageRejectionException,
+                $"Unexpected failure: {f.Exception}"));
         }
 
         // Both activations really wrote: acknowledgements of the two sides interleave in the numbering.
