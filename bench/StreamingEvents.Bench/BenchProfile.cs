@@ -1,3 +1,5 @@
+using StreamingEvents.Bench.Systems;
+
 namespace StreamingEvents.Bench;
 
 /// <summary>
@@ -23,6 +25,9 @@ internal sealed record BenchProfile(
     TimeSpan RawWindow,
     List<string> Reductions)
 {
+    /// <summary>The durability classes the rate workloads run in: D2 always, D1 too when the profile asks for it.</summary>
+    public Durability[] DurabilityClasses => LadderD1 ? [Durability.D2, Durability.D1] : [Durability.D2];
+
     public static BenchProfile Quick { get; } = new(
         "quick",
         Repeats: 3,

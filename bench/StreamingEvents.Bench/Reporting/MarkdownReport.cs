@@ -21,20 +21,14 @@ internal static class MarkdownReport
         md.AppendLine();
         md.AppendLine("## Method");
         md.AppendLine();
-        foreach (var line in report.Methodology)
-        {
-            md.AppendLine(CultureInfo.InvariantCulture, $"- {line}");
-        }
+        Bullets(md, report.Methodology);
 
         if (report.ProfileReductions.Count > 0)
         {
             md.AppendLine();
             md.AppendLine("**This quick profile is shortened:**");
             md.AppendLine();
-            foreach (var line in report.ProfileReductions)
-            {
-                md.AppendLine(CultureInfo.InvariantCulture, $"- {line}");
-            }
+            Bullets(md, report.ProfileReductions);
         }
 
         md.AppendLine();
@@ -53,20 +47,14 @@ internal static class MarkdownReport
         md.AppendLine(report.CorrectnessFailures.Count == 0
             ? "Every run: 0 gaps, 0 duplicates, 0 out-of-order deliveries, 0 acknowledgement mismatches (per run in the tables' last column and in results.json)."
             : "**FAILED** — runs with non-zero counters:");
-        foreach (var failure in report.CorrectnessFailures)
-        {
-            md.AppendLine(CultureInfo.InvariantCulture, $"- {failure}");
-        }
+        Bullets(md, report.CorrectnessFailures);
 
         if (report.Failures.Count > 0)
         {
             md.AppendLine();
             md.AppendLine("## Not measured / failed");
             md.AppendLine();
-            foreach (var failure in report.Failures)
-            {
-                md.AppendLine(CultureInfo.InvariantCulture, $"- {failure}");
-            }
+            Bullets(md, report.Failures);
         }
 
         foreach (var workload in report.Workloads)
@@ -75,6 +63,14 @@ internal static class MarkdownReport
         }
 
         return md.ToString();
+    }
+
+    private static void Bullets(StringBuilder md, IEnumerable<string> lines)
+    {
+        foreach (var line in lines)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"- {line}");
+        }
     }
 
     private static void RenderWorkload(StringBuilder md, WorkloadReport workload)
@@ -108,10 +104,7 @@ internal static class MarkdownReport
 
         md.AppendLine();
         md.AppendLine("Values: median over runs, (min–max) when there are several. Latencies in ms.");
-        foreach (var note in workload.Notes)
-        {
-            md.AppendLine(CultureInfo.InvariantCulture, $"- {note}");
-        }
+        Bullets(md, workload.Notes);
 
         foreach (var row in workload.Rows.Where(r => r.Errors.Count > 0))
         {

@@ -72,7 +72,7 @@ internal sealed class LadderWorkload : IWorkload
         var workload = context.Report.Workload(Id, Title, "W1's shape (500 streams, 100 B, 1 subscriber, 3 on 10 %) at increasing total rates; one repeat per rate.");
         workload.Columns = ReportColumns.Ladder;
         var chat = context.Report.Workloads.FirstOrDefault(w => w.Id == "W1");
-        var classes = context.Profile.LadderD1 ? new[] { Durability.D2, Durability.D1 } : [Durability.D2];
+        var classes = context.Profile.DurabilityClasses;
         var rates = context.Profile.LadderRates.Append(ChatWorkload.Streams * ChatWorkload.RatePerStream).Order().ToList();
         foreach (var durability in classes)
         {

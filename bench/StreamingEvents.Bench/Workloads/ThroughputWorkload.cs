@@ -18,7 +18,7 @@ internal sealed class ThroughputWorkload : IWorkload
     public async Task RunAsync(BenchContext context)
     {
         var profile = context.Profile;
-        var classes = profile.LadderD1 ? new[] { Durability.D2, Durability.D1 } : [Durability.D2];
+        var classes = profile.DurabilityClasses;
 
         var shape = new LoadShape("W2", 10, 1_000, 100, Subscribers: 1, Lifetime: TimeSpan.FromHours(1), profile.WarmUp, profile.Window, profile.Drain);
         var hot = context.Report.Workload("W2-hot", "W2 10 streams × 1,000 events/s (open loop)", shape.Describe());
@@ -85,7 +85,7 @@ internal sealed class LargePayloadWorkload : IWorkload
     public async Task RunAsync(BenchContext context)
     {
         var profile = context.Profile;
-        var classes = profile.LadderD1 ? new[] { Durability.D2, Durability.D1 } : [Durability.D2];
+        var classes = profile.DurabilityClasses;
         var w3Shape = new LoadShape("W3", 200, 2, 10_000, Subscribers: 3, Lifetime: TimeSpan.FromSeconds(15), profile.WarmUp, profile.Window, profile.Drain);
         var w3 = context.Report.Workload("W3", "W3 200 streams × 2 events/s, 10 KB, 3 subscribers each", w3Shape.Describe());
         w3.Columns = ReportColumns.OpenLoop;
