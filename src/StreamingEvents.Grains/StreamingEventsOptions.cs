@@ -49,13 +49,6 @@ public sealed class StreamingEventsOptions
 
     /// <summary>The Orleans stream provider used for the live push.</summary>
     public string StreamProviderName { get; set; } = StreamingEventsNames.StreamProvider;
-
-    /// <summary>
-    /// How long pushed events stay in the silo's live-push cache (default 10 s). Subscribers replay history from storage,
-    /// never from this cache, so it only has to cover delivery delays; Orleans' default (30 minutes) would keep half an
-    /// hour of every stream's events in memory.
-    /// </summary>
-    public TimeSpan LivePushCacheTime { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>Retention of each execution's events.</summary>
@@ -100,11 +93,6 @@ internal sealed class StreamingEventsOptionsValidator : IValidateOptions<Streami
         if (options.Retention.MaxAge <= TimeSpan.Zero)
         {
             failures.Add($"{S}:Retention:MaxAge must be positive (is {options.Retention.MaxAge}).");
-        }
-
-        if (options.LivePushCacheTime <= TimeSpan.Zero)
-        {
-            failures.Add($"{S}:LivePushCacheTime must be positive (is {options.LivePushCacheTime}).");
         }
 
         if (options.MemoryWindowEvents < 0)

@@ -71,7 +71,7 @@ public static class StreamingEventsClientExtensions
         builder.Configure<GatewayOptions>(orleans.GetSection("Gateway"));
         builder.Configure<ClientMessagingOptions>(orleans.GetSection("Messaging"));
         builder.UseConnectionRetryFilter(RetryConnectionAsync);
-        builder.AddMemoryStreams(StreamingEventsNames.StreamProvider);
+        builder.AddLivePush(StreamingEventsNames.StreamProvider);
         builder.Services.AddStreamingEventsClient();
         return builder;
     }

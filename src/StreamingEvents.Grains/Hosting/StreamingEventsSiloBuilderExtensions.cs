@@ -19,7 +19,8 @@ public static class StreamingEventsSiloBuilderExtensions
     public const string ConnectionStringName = "StreamingEvents";
 
     /// <summary>
-    /// Adds the stream and task grains, the live push (an Orleans memory stream provider) and the task timeout sweeper.
+    /// Adds the stream and task grains, the live push (an Orleans stream provider with in-memory queues, bound from
+    /// <c>StreamingEvents:LivePush</c>) and the task timeout sweeper.
     /// Options bind from the <c>StreamingEvents</c> configuration section. Pick a storage with
     /// <see cref="UseSqliteEventLog"/> or <see cref="UsePostgresEventLog"/> (or both at once with
     /// <see cref="UseStreamingEventsDefaults"/>).
@@ -42,20 +43,7 @@ public static class StreamingEventsSiloBuilderExtensions
         services.TryAddKeyedSingleton<TimeProvider>(StreamingEventsNames.Clock, (provider, _) => provider.GetRequiredService<TimeProvider>());
         services.TryAddSingleton<IAttributeToFactoryMapper<PersistentEventLogAttribute>, PersistentEventLogAttributeMapper>();
         services.AddHostedService<TaskTimeoutSweeper>();
-        builder.AddMemoryStreams(StreamingEventsNames.StreamProvider, streams =>
-        {
-            streams.ConfigurePullingAgent(agent => agent.Configure(pulling =>
-            {
-                // The push is polled from the in-memory queues; 10 ms keeps delivery latency near 5 ms (100 ms by default).
-                pulling.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(10);
-            }));
-            streams.ConfigureCacheEviction(eviction => eviction.Configure<IOptions<StreamingEventsOptions>>((cache, streaming) =>
-            {
-                cache.DataMinTimeInCache = streaming.Value.LivePushCacheTime;
-                cache.DataMaxAgeInCache = streaming.Value.LivePushCacheTime;
-                cache.MetadataMinTimeInCache = 2 * streaming.Value.LivePushCacheTime;
-            }));
-        });
+        builder.AddLivePush(StreamingEventsNames.StreamProvider, $"{StreamingEventsOptions.SectionName}:LivePush");
         return builder;
     }
 

@@ -59,7 +59,7 @@ public sealed class FaultCluster : IAsyncDisposable
         });
         builder.ConfigureClient(clientBuilder =>
         {
-            clientBuilder.AddMemoryStreams(StreamingEventsNames.StreamProvider);
+            clientBuilder.AddLivePush(StreamingEventsNames.StreamProvider);
             clientBuilder.Services.AddStreamingEventsClient(options =>
             {
                 options.IdleProbeInterval = TimeSpan.FromSeconds(1);

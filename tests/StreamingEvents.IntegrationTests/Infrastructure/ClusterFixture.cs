@@ -85,6 +85,11 @@ public abstract class ClusterFixture : IAsyncLifetime
         options.IdleProbeInterval = TimeSpan.FromSeconds(1);
     }
 
+    /// <summary>Further silo configuration, after StreamingEvents is added.</summary>
+    protected virtual void ConfigureSilo(ISiloBuilder silo)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         Backend = await CreateBackendAsync();
@@ -114,6 +119,7 @@ public abstract class ClusterFixture : IAsyncLifetime
         {
             Backend.Configure(silo);
             silo.AddStreamingEvents(ConfigureOptions);
+            ConfigureSilo(silo);
             if (Clock is not null)
             {
                 silo.Services.AddKeyedSingleton<TimeProvider>(StreamingEventsNames.Clock, Clock);
@@ -121,7 +127,7 @@ public abstract class ClusterFixture : IAsyncLifetime
         });
         builder.ConfigureClient(client =>
         {
-            client.AddMemoryStreams(StreamingEventsNames.StreamProvider);
+            client.AddLivePush(StreamingEventsNames.StreamProvider);
             client.Services.AddStreamingEventsClient(ConfigureClient);
         });
         _cluster = builder.Build();
