@@ -113,7 +113,7 @@ public sealed class TaskAlreadyExistsException : StreamingEventsException
 {
     /// <summary>Creates the error.</summary>
     public TaskAlreadyExistsException(string taskId)
-        : base(Codes.TaskExists, $"Task '{taskId}' already exists; task ids are unique.") => TaskId = taskId;
+        : base(Codes.TaskExists, $"Task '{taskId}' already exists; task ids are unique within a namespace.") => TaskId = taskId;
 
     /// <summary>The task id.</summary>
     [Id(0)]
@@ -266,6 +266,129 @@ public sealed class PendingUpdatesFullException : StreamingEventsException
     public override bool IsTransient => true;
 }
 
+/// <summary>
+/// A newer publisher of the task took it over (it resumed the task, or published to it without publish sequences, as
+/// the HTTP API does): this one's request was refused and nothing was stored.
+/// </summary>
+[GenerateSerializer, Alias("se.ProducerFencedException")]
+public sealed class ProducerFencedException : StreamingEventsException
+{
+    /// <summary>Creates the error.</summary>
+    public ProducerFencedException(string taskId, int epoch, int currentEpoch)
+        : base(Codes.ProducerFenced, string.Create(CultureInfo.InvariantCulture,
+            $"Task '{taskId}' has a newer publisher (epoch {currentEpoch}); this one (epoch {epoch}) may no longer publish to it. Nothing was stored."))
+    {
+        TaskId = taskId;
+        Epoch = epoch;
+        CurrentEpoch = currentEpoch;
+    }
+
+    /// <summary>The task id.</summary>
+    [Id(0)]
+    public string TaskId { get; private set; }
+
+    /// <summary>The refused publisher's epoch.</summary>
+    [Id(1)]
+    public int Epoch { get; private set; }
+
+    /// <summary>The task's current epoch.</summary>
+    [Id(2)]
+    public int CurrentEpoch { get; private set; }
+}
+
+/// <summary>
+/// A sequenced request skipped publish sequences: the events before it are not stored (they were refused, or never
+/// sent). Nothing of the request was stored.
+/// </summary>
+[GenerateSerializer, Alias("se.PublishSequenceGapException")]
+public sealed class PublishSequenceGapException : StreamingEventsException
+{
+    /// <summary>Creates the error.</summary>
+    public PublishSequenceGapException(string taskId, long expected, long given)
+        : base(Codes.SequenceGap, string.Create(CultureInfo.InvariantCulture,
+            $"Task '{taskId}' expects publish sequence {expected} next; the request starts at {given}. Nothing was stored."))
+    {
+        TaskId = taskId;
+        Expected = expected;
+        Given = given;
+    }
+
+    /// <summary>The task id.</summary>
+    [Id(0)]
+    public string TaskId { get; private set; }
+
+    /// <summary>The publish sequence the task expects next.</summary>
+    [Id(1)]
+    public long Expected { get; private set; }
+
+    /// <summary>The first publish sequence of the refused request.</summary>
+    [Id(2)]
+    public long Given { get; private set; }
+}
+
+/// <summary>An idempotency key came back with a different request than the one it was first used for.</summary>
+[GenerateSerializer, Alias("se.IdempotencyKeyReusedException")]
+public sealed class IdempotencyKeyReusedException : StreamingEventsException
+{
+    /// <summary>Creates the error.</summary>
+    public IdempotencyKeyReusedException(string key)
+        : base(Codes.IdempotencyKeyReused,
+            $"Idempotency key {InvalidStreamNameException.Quote(key)} was already used for a different request; use a new key for a new request. Nothing was published.")
+    {
+    }
+}
+
+/// <summary>
+/// The SDK could not learn whether a publish was stored: every attempt within its retry budget (or before the caller's
+/// cancellation) ended without an answer. The task handle keeps the request and sends it again, with the same publish
+/// sequence, before anything else, so it is stored at most once whatever happened.
+/// </summary>
+[GenerateSerializer, Alias("se.PublishOutcomeUnknownException")]
+public sealed class PublishOutcomeUnknownException : StreamingEventsException
+{
+    /// <summary>Creates the error.</summary>
+    public PublishOutcomeUnknownException(string taskId, int attempts, Exception? lastError)
+        : base(Codes.OutcomeUnknown, string.Create(CultureInfo.InvariantCulture,
+            $"Whether the publish to task '{taskId}' was stored is unknown after {attempts} attempt(s) ({lastError?.GetType().Name}: {lastError?.Message}). It is sent again, at most once stored, with the task's next publish."),
+            lastError)
+    {
+        TaskId = taskId;
+        Attempts = attempts;
+    }
+
+    /// <summary>The task id.</summary>
+    [Id(0)]
+    public string TaskId { get; private set; }
+
+    /// <summary>How many times it was sent.</summary>
+    [Id(1)]
+    public int Attempts { get; private set; }
+
+    /// <inheritdoc/>
+    public override bool IsTransient => true;
+}
+
+/// <summary>
+/// The publish was not sent: an earlier publish of the same task stayed unresolved for the whole retry budget, and the
+/// handle sends that one first. Nothing of this one was stored; it may be published again.
+/// </summary>
+[GenerateSerializer, Alias("se.PublishNotSentException")]
+public sealed class PublishNotSentException : StreamingEventsException
+{
+    /// <summary>Creates the error.</summary>
+    public PublishNotSentException(string taskId, Exception? cause)
+        : base(Codes.NotSent,
+            $"Not sent to task '{taskId}': an earlier publish of the task is still unresolved ({cause?.Message}). Nothing of this one was stored; publish it again.",
+            cause) => TaskId = taskId;
+
+    /// <summary>The task id.</summary>
+    [Id(0)]
+    public string TaskId { get; private set; }
+
+    /// <inheritdoc/>
+    public override bool IsTransient => true;
+}
+
 /// <summary>The stable error codes carried by <see cref="StreamingEventsException.ErrorCode"/>.</summary>
 public static class Codes
 {
@@ -295,4 +418,14 @@ public static class Codes
     public const string SubscriptionLimit = "subscription_limit";
     /// <summary>See <see cref="PendingUpdatesFullException"/>.</summary>
     public const string PendingUpdatesFull = "pending_updates_full";
+    /// <summary>See <see cref="ProducerFencedException"/>.</summary>
+    public const string ProducerFenced = "producer_fenced";
+    /// <summary>See <see cref="PublishSequenceGapException"/>.</summary>
+    public const string SequenceGap = "sequence_gap";
+    /// <summary>See <see cref="IdempotencyKeyReusedException"/>.</summary>
+    public const string IdempotencyKeyReused = "idempotency_key_reused";
+    /// <summary>See <see cref="PublishOutcomeUnknownException"/>.</summary>
+    public const string OutcomeUnknown = "outcome_unknown";
+    /// <summary>See <see cref="PublishNotSentException"/>.</summary>
+    public const string NotSent = "not_sent";
 }

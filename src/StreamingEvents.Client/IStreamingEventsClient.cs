@@ -12,10 +12,16 @@ public interface IStreamingEventsClient
     /// <summary>A publisher and subscriber bound to one workflow execution.</summary>
     ExecutionStreams ForExecution(WorkflowContext context);
 
-    /// <summary>Opens a task on topic <paramref name="type"/>, publishing <c>CUSTOM_TASK_STARTED</c> with the initial state.</summary>
+    /// <summary>
+    /// Opens a task on topic <paramref name="type"/>, publishing <c>CUSTOM_TASK_STARTED</c> with the initial state. A start
+    /// whose outcome is unknown is sent again (stored once) within <see cref="StreamingEventsClientOptions.PublishRetryBudget"/>;
+    /// if <paramref name="cancellationToken"/> is canceled meanwhile and the start turns out stored, the task is ended as
+    /// canceled. The token also stays the handle's lifetime: canceled when the handle is disposed, the task ends canceled.
+    /// </summary>
     /// <exception cref="InvalidStreamNameException"><paramref name="type"/> breaks the naming rule.</exception>
-    /// <exception cref="TaskAlreadyExistsException">An explicit task id was used before.</exception>
+    /// <exception cref="TaskAlreadyExistsException">An explicit task id was used before in the namespace.</exception>
     /// <exception cref="EventTooLargeException">The initial state is over 1 MiB.</exception>
+    /// <exception cref="PublishOutcomeUnknownException">No answer within the retry budget.</exception>
     Task<TaskHandle<TState>> StartTaskAsync<TState>(WorkflowContext context, string type, TState initialState, TaskOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -60,7 +66,7 @@ public interface IStreamingEventsClient
     /// </summary>
     Task<JsonNode?> GetTaskStateAsync(ExecutionId execution, string taskId, long beforeSequence = long.MaxValue, CancellationToken cancellationToken = default);
 
-    /// <summary>A task's status.</summary>
+    /// <summary>A task's status (task ids are unique within a namespace).</summary>
     /// <exception cref="TaskNotFoundException">No such task.</exception>
-    Task<TaskInfo> GetTaskAsync(string taskId, CancellationToken cancellationToken = default);
+    Task<TaskInfo> GetTaskAsync(string taskId, string @namespace = WorkflowContext.DefaultNamespace, CancellationToken cancellationToken = default);
 }

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StreamingEvents.Contracts;
+using StreamingEvents.Publishing;
 using StreamingEvents.Subscriptions;
 
 namespace StreamingEvents;
@@ -35,24 +36,54 @@ public sealed partial class StreamingEventsClient(
         }
 
         var metadata = options?.Metadata is { } value ? JsonSerializer.SerializeToUtf8Bytes(value, _options.JsonSerializerOptions) : null;
-        var grain = cluster.GetGrain<ITaskGrain>(taskId);
-        var start = new TaskStart(taskId, normalized, type, json, metadata, options?.ActivityName, options?.ActivityId);
+        var grain = cluster.GetTaskGrain(new TaskAddress(normalized.Namespace, taskId));
+        var start = new TaskStart(taskId, normalized, type, json, metadata, options?.ActivityName, options?.ActivityId, ProducerId: Guid.NewGuid().ToString("N"));
+        var retry = new PublishRetry(_options.PublishRetryBudget, _time);
+
+        // Sent again while its outcome is unknown; the same start (same producer id) is stored once.
+        var starting = retry.RunAsync(() => grain.StartAsync(start), taskId, CancellationToken.None);
         TaskStarted started;
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            try
-            {
-                started = await grain.StartAsync(start).WaitAsync(cancellationToken);
-                break;
-            }
-            catch (StreamWriteConflictException) when (attempt < TaskHandle<TState>.MaxConflictAttempts)
-            {
-                // Nothing was written; the stream's next activation numbers it.
-            }
+            started = await starting.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The caller stopped waiting, but the start may be stored: then the task is ended now, as canceled, instead
+            // of timing out half an hour later with no handle to end it.
+            _ = CancelAbandonedStartAsync(grain, starting, retry);
+            throw;
         }
 
-        return new TaskHandle<TState>(grain, started, initialState, _options.JsonSerializerOptions, _options.MaxUpdatesPerCall, cancellationToken,
-            options?.StateUpdates ?? StateUpdates.WholeState, _options.MaxPendingUpdates, _options.PendingUpdatesFullMode);
+        return new TaskHandle<TState>(grain, started, initialState, _options.JsonSerializerOptions, HandleSettings(options), cancellationToken);
+    }
+
+    private TaskHandleSettings HandleSettings(TaskOptions? options) => new(
+        _options.MaxUpdatesPerCall, _options.MaxBytesPerCall, _options.MaxPendingUpdates, _options.MaxPendingBytes, _options.PendingUpdatesFullMode,
+        options?.StateUpdates ?? StateUpdates.WholeState, _options.PublishRetryBudget, _time);
+
+    private async Task CancelAbandonedStartAsync(ITaskGrain grain, Task<TaskStarted> starting, PublishRetry retry)
+    {
+        TaskStarted started;
+        try
+        {
+            started = await starting;
+        }
+        catch (Exception exception) when (exception is StreamingEventsException)
+        {
+            // Never stored (refused) or unknown after the whole budget: nothing to end here.
+            return;
+        }
+
+        try
+        {
+            await retry.RunAsync(() => grain.FinishAsync(new PublishRequest([TaskEventDraft.Canceled("canceled while starting")], started.Epoch, 1)),
+                started.TaskId, CancellationToken.None);
+        }
+        catch (StreamingEventsException exception)
+        {
+            LogTerminalNotPublished(exception, started.TaskId);
+        }
     }
 
     /// <inheritdoc/>
@@ -161,8 +192,8 @@ public sealed partial class StreamingEventsClient(
     }
 
     /// <inheritdoc/>
-    public Task<TaskInfo> GetTaskAsync(string taskId, CancellationToken cancellationToken = default) =>
-        cluster.GetGrain<ITaskGrain>(Names.ValidateIdentifier(taskId, "task_id")).GetInfoAsync().WaitAsync(cancellationToken);
+    public Task<TaskInfo> GetTaskAsync(string taskId, string @namespace = WorkflowContext.DefaultNamespace, CancellationToken cancellationToken = default) =>
+        cluster.GetTaskGrain(new TaskAddress(@namespace, taskId)).GetInfoAsync().WaitAsync(cancellationToken);
 
     private OrleansEventSource Source(ExecutionId execution) => new(cluster, execution, _options.StreamProviderName, logger);
 

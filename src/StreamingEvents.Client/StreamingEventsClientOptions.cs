@@ -47,8 +47,27 @@ public sealed class StreamingEventsClientOptions
     /// </summary>
     public PendingUpdatesFullMode PendingUpdatesFullMode { get; set; } = PendingUpdatesFullMode.Wait;
 
+    /// <summary>
+    /// The most bytes of updates of one task queued or in flight at once (default 16 MiB); beyond it
+    /// <see cref="TaskHandle{TState}.UpdateStateAsync"/> waits for room like beyond <see cref="MaxPendingUpdates"/>.
+    /// </summary>
+    public long MaxPendingBytes { get; set; } = 16L * 1024 * 1024;
+
     /// <summary>The most updates one call to a task carries (default 256).</summary>
     public int MaxUpdatesPerCall { get; set; } = 256;
+
+    /// <summary>
+    /// The most bytes of updates one call to a task carries (default 4 MiB), well under Orleans' message size limit; an
+    /// update larger than this (up to the 1 MiB event cap plus its envelope) goes alone.
+    /// </summary>
+    public long MaxBytesPerCall { get; set; } = 4L * 1024 * 1024;
+
+    /// <summary>
+    /// How long a publish whose outcome is unknown (a timeout, a silo that died, storage that did not confirm) is sent
+    /// again, with the same publish sequence, before the caller gets <see cref="PublishOutcomeUnknownException"/>
+    /// (default 60 s). The service stores a publish sent again at most once.
+    /// </summary>
+    public TimeSpan PublishRetryBudget { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>The Orleans stream provider of the live push; must match the silos.</summary>
     public string StreamProviderName { get; set; } = StreamingEventsNames.StreamProvider;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using StreamingEvents.Contracts;
+using StreamingEvents.Publishing;
 
 namespace StreamingEvents;
 
@@ -10,54 +11,66 @@ namespace StreamingEvents;
 /// <c>CUSTOM_TASK_CANCELED</c> if the token given at start was canceled by then.
 /// </summary>
 /// <remarks>
+/// <para><b>Exactly once.</b> Every update and the terminal event are numbered by the handle (a publish sequence, with the
+/// producer epoch of the task's start). When a publish has an unknown outcome — a timeout, a silo that died, storage that
+/// did not confirm — the handle sends it again with the same numbers until it gets a definite answer; the service stores
+/// it once and answers the original <c>broker_sequence</c>. Only a definite refusal (<see cref="EventTooLargeException"/>,
+/// <see cref="TaskAlreadyFinishedException"/>, <see cref="ProducerFencedException"/>, …) or a spent retry budget
+/// (<see cref="StreamingEventsClientOptions.PublishRetryBudget"/>: <see cref="PublishOutcomeUnknownException"/>) reaches
+/// the caller. After a spent budget the handle keeps the publish and sends it again, still with its numbers, before
+/// anything else: whatever happened, it is stored at most once, and the events after it stay in order.</para>
 /// <para><c>await using</c> cannot see an exception thrown in its body, so a failing body would still publish
 /// COMPLETED. Use <see cref="IStreamingEventsClient.RunTaskAsync{TState,TResult}"/>, which publishes
-/// <c>CUSTOM_TASK_FAILED</c> when the body throws, or call <see cref="FailAsync(Exception, CancellationToken)"/> yourself.</para>
+/// <c>CUSTOM_TASK_FAILED</c> when the body throws, or call <see cref="FailAsync(Exception, CancellationToken)"/> yourself.
+/// A terminal event whose outcome is unknown is the one <see cref="DisposeAsync"/> sends again: the task ends the way it
+/// was meant to.</para>
 /// <para>Updates may be issued without awaiting each one: they are published in call order, many per call, and each
 /// returned task completes with the event's <c>broker_sequence</c> once it is durable. Thread-safe.</para>
 /// </remarks>
 /// <typeparam name="TState">The state type, serialized with System.Text.Json (records, or <see cref="JsonElement"/> for raw JSON).</typeparam>
 public sealed class TaskHandle<TState> : IAsyncDisposable
 {
-    /// <summary>Attempts for a call refused by a write conflict (nothing written, so it is safe to repeat).</summary>
-    internal const int MaxConflictAttempts = 3;
-
     private readonly ITaskGrain _grain;
     private readonly JsonSerializerOptions _json;
-    private readonly int _maxUpdatesPerCall;
+    private readonly TaskHandleSettings _settings;
     private readonly CancellationToken _lifetime;
+    private readonly PublishRetry _retry;
+    private readonly PendingBudget _room;
     private readonly Lock _gate = new();
-    private readonly Queue<Operation> _queue = new();
+    private readonly LinkedList<Operation> _queue = new();
     private readonly bool _deltas;
 
-    /// <summary>Room for updates queued or in flight: a publisher outrunning storage waits here, memory stays bounded.</summary>
-    private readonly SemaphoreSlim _room;
-    private readonly int _maxPendingUpdates;
-    private readonly PendingUpdatesFullMode _whenFull;
-    private JsonNode? _published;
-    private bool _resync;
+    /// <summary>The last state known to be stored, as the base of the next patch (delta mode).</summary>
+    private JsonNode? _acknowledged;
+
+    /// <summary>The publish sequence the next batch starts at: advanced only by batches that were stored.</summary>
+    private long _nextPublishSequence = 1;
+
+    /// <summary>A batch whose outcome stayed unknown: sent again, with its numbers, before anything else.</summary>
+    private Batch? _unresolved;
+
+    private Exception? _fenced;
     private bool _sending;
-    private Task<long>? _terminal;
+    private Operation? _terminal;
     private TState _state;
     private CustomTaskStatus _status = CustomTaskStatus.Running;
 
-    internal TaskHandle(ITaskGrain grain, TaskStarted started, TState initialState, JsonSerializerOptions json, int maxUpdatesPerCall, CancellationToken lifetime,
-        StateUpdates updates = StateUpdates.WholeState, int maxPendingUpdates = 10_000, PendingUpdatesFullMode whenFull = PendingUpdatesFullMode.Wait)
+    internal TaskHandle(ITaskGrain grain, TaskStarted started, TState initialState, JsonSerializerOptions json, TaskHandleSettings settings, CancellationToken lifetime)
     {
-        _room = new SemaphoreSlim(maxPendingUpdates, maxPendingUpdates);
-        _maxPendingUpdates = maxPendingUpdates;
-        _whenFull = whenFull;
-        _deltas = updates == StateUpdates.Deltas;
-        _published = _deltas ? JsonSerializer.SerializeToNode(initialState, json) : null;
         _grain = grain;
         _json = json;
-        _maxUpdatesPerCall = maxUpdatesPerCall;
+        _settings = settings;
         _lifetime = lifetime;
+        _retry = new PublishRetry(settings.RetryBudget, settings.Time);
+        _room = new PendingBudget(settings.MaxPendingUpdates, settings.MaxPendingBytes);
+        _deltas = settings.Updates == StateUpdates.Deltas;
+        _acknowledged = _deltas ? JsonSerializer.SerializeToNode(initialState, json) : null;
         _state = initialState;
         TaskId = started.TaskId;
         Execution = started.Execution;
         Type = started.Stream;
         StartedSequence = started.BrokerSequence;
+        Epoch = started.Epoch;
     }
 
     /// <summary>The task id (<c>custom_task_id</c>).</summary>
@@ -71,6 +84,9 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
 
     /// <summary>The <c>broker_sequence</c> of the task's <c>CUSTOM_TASK_STARTED</c> event.</summary>
     public long StartedSequence { get; }
+
+    /// <summary>The producer epoch of this handle: a newer publisher of the same task fences older ones.</summary>
+    public int Epoch { get; }
 
     /// <summary>The last state given to <see cref="UpdateStateAsync"/> (or the initial state).</summary>
     public TState State
@@ -103,36 +119,52 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
         {
             lock (_gate)
             {
-                return _terminal is { IsFaulted: false };
+                return TerminalPendingLocked;
             }
         }
     }
 
+    /// <summary>A terminal event that was not refused: in flight, stored, or of unknown outcome (and sent again).</summary>
+    private bool TerminalPendingLocked => _terminal is { Refused: false };
+
     /// <summary>
     /// Publishes <paramref name="state"/> as <c>CUSTOM_TASK_IN_PROGRESS</c>. At most
-    /// <see cref="StreamingEventsClientOptions.MaxPendingUpdates"/> updates are queued or in flight per task; a call
-    /// beyond that waits for room (in call order), so a publisher that outruns storage is slowed, not buffered without end;
-    /// with <see cref="PendingUpdatesFullMode.Throw"/> it is refused at once instead.
+    /// <see cref="StreamingEventsClientOptions.MaxPendingUpdates"/> updates (and
+    /// <see cref="StreamingEventsClientOptions.MaxPendingBytes"/>) are queued or in flight per task; a call beyond that
+    /// waits for room (in call order), so a publisher that outruns storage is slowed, not buffered without end; with
+    /// <see cref="PendingUpdatesFullMode.Throw"/> it is refused at once instead. <paramref name="cancellationToken"/>
+    /// cancels the wait for room only: once queued, the update is published, and the call returns its number.
     /// </summary>
     /// <returns>The event's <c>broker_sequence</c>, once it is durable.</returns>
     /// <exception cref="EventTooLargeException">The event would be over 1 MiB; nothing was published.</exception>
     /// <exception cref="TaskAlreadyFinishedException">The task already ended.</exception>
-    /// <exception cref="StorageUnavailableException">Not acknowledged; it may be retried.</exception>
+    /// <exception cref="ProducerFencedException">A newer publisher took the task over; nothing was published.</exception>
+    /// <exception cref="PublishOutcomeUnknownException">No answer within the retry budget; the handle sends it again first.</exception>
     /// <exception cref="PendingUpdatesFullException">The task's backlog is full and its mode is <see cref="PendingUpdatesFullMode.Throw"/>.</exception>
-    public async Task<long> UpdateStateAsync(TState state, CancellationToken cancellationToken = default)
+    public Task<long> UpdateStateAsync(TState state, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var whole = JsonSerializer.SerializeToUtf8Bytes(state, _json);
-        if (_whenFull == PendingUpdatesFullMode.Throw)
+        if (whole.Length > StreamingLimits.MaxEventBytes)
         {
-            if (!_room.Wait(0, CancellationToken.None))
+            throw new EventTooLargeException(whole.Length, StreamingLimits.MaxEventBytes);
+        }
+
+        return PublishAsync(state, whole, cancellationToken);
+    }
+
+    private async Task<long> PublishAsync(TState state, byte[] whole, CancellationToken cancellationToken)
+    {
+        if (_settings.WhenFull == PendingUpdatesFullMode.Throw)
+        {
+            if (!_room.TryTake(whole.Length))
             {
-                throw new PendingUpdatesFullException(TaskId, _maxPendingUpdates);
+                throw new PendingUpdatesFullException(TaskId, _settings.MaxPendingUpdates);
             }
         }
         else
         {
-            await _room.WaitAsync(cancellationToken);
+            await _room.TakeAsync(whole.Length, cancellationToken);
         }
 
         Operation operation;
@@ -140,61 +172,50 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
         {
             lock (_gate)
             {
-                if (_terminal is { IsFaulted: false })
+                if (TerminalPendingLocked || _status != CustomTaskStatus.Running)
                 {
                     throw new TaskAlreadyFinishedException(TaskId, _status);
                 }
 
-                // The patch is computed against the previous update in call order, which is also publishing order.
-                var patch = _deltas ? Delta(whole) : null;
-                if (patch is null && whole.Length > StreamingLimits.MaxEventBytes)
+                operation = new Operation(TaskEventDraft.Progress(whole), IsTerminal: false)
                 {
-                    throw new EventTooLargeException(whole.Length, StreamingLimits.MaxEventBytes);
-                }
-
-                operation = new Operation(TaskEventDraft.Progress(whole), IsTerminal: false) { Patch = patch };
+                    Whole = _deltas ? JsonNode.Parse(whole) : null,
+                    Bytes = whole.Length,
+                };
                 _state = state;
                 EnqueueLocked(operation);
             }
         }
         catch
         {
-            _room.Release();
+            _room.Release(whole.Length);
             throw;
         }
 
         try
         {
-            return await operation.Completion.Task.WaitAsync(cancellationToken);
+            return await operation.Completion.Task;
         }
         finally
         {
-            if (operation.Completion.Task.IsCompleted)
-            {
-                _room.Release();
-            }
-            else
-            {
-                // The caller stopped waiting; the update is still queued and frees its room when it is settled.
-                _ = operation.Completion.Task.ContinueWith(_ => _room.Release(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            }
+            _room.Release(whole.Length);
         }
     }
 
     /// <summary>Publishes <c>CUSTOM_TASK_COMPLETED</c> with the current <see cref="State"/>.</summary>
     /// <exception cref="TaskAlreadyFinishedException">The task already ended.</exception>
     public Task<long> CompleteAsync(CancellationToken cancellationToken = default) =>
-        FinishAsync(() => TaskEventDraft.Completed(Serialize(_state)), cancellationToken);
+        FinishAsync(() => Completed(_state), cancellationToken);
 
     /// <summary>Publishes <c>CUSTOM_TASK_COMPLETED</c> with <paramref name="finalState"/>.</summary>
     /// <exception cref="TaskAlreadyFinishedException">The task already ended.</exception>
     public Task<long> CompleteAsync(TState finalState, CancellationToken cancellationToken = default)
     {
-        var json = Serialize(finalState);
+        var draft = Completed(finalState);
         return FinishAsync(() =>
         {
             _state = finalState;
-            return TaskEventDraft.Completed(json);
+            return draft;
         }, cancellationToken);
     }
 
@@ -221,7 +242,8 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
 
     /// <summary>
     /// Publishes the terminal event unless one was already published: COMPLETED with the current state, or CANCELED if
-    /// the token given at start is canceled. Safe to call more than once.
+    /// the token given at start is canceled. A terminal event whose outcome is unknown is sent again (the same event,
+    /// stored at most once) rather than replaced. Safe to call more than once.
     /// </summary>
     /// <exception cref="StreamingEventsException">The terminal event could not be published.</exception>
     public async ValueTask DisposeAsync()
@@ -229,15 +251,20 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
         Task<long> terminal;
         lock (_gate)
         {
-            if (_status != CustomTaskStatus.Running && _terminal is not { IsFaulted: false })
+            if (_status != CustomTaskStatus.Running && !TerminalPendingLocked)
             {
                 // The service ended the task already (it timed out): there is nothing left to publish.
                 return;
             }
 
-            terminal = _terminal is { IsFaulted: false } existing
-                ? existing
-                : BeginTerminalLocked(_lifetime.IsCancellationRequested ? TaskEventDraft.Canceled("canceled") : TaskEventDraft.Completed(Serialize(_state)));
+            if (_terminal is { Refused: false } existing)
+            {
+                terminal = existing.Batch is { } batch && _unresolved == batch ? ResendLocked(batch) : existing.Completion.Task;
+            }
+            else
+            {
+                terminal = BeginTerminalLocked(_lifetime.IsCancellationRequested ? TaskEventDraft.Canceled("canceled") : Completed(_state));
+            }
         }
 
         await terminal;
@@ -247,7 +274,7 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
     {
         lock (_gate)
         {
-            if (_terminal is { IsFaulted: false })
+            if (TerminalPendingLocked)
             {
                 throw new TaskAlreadyFinishedException(TaskId, _status);
             }
@@ -258,30 +285,37 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
 
     private Task<long> BeginTerminalLocked(TaskEventDraft draft)
     {
-        var operation = new Operation(draft, IsTerminal: true);
+        var operation = new Operation(draft, IsTerminal: true) { Bytes = draft.Payload.Length };
+        _terminal = operation;
         EnqueueLocked(operation);
-        _terminal = operation.Completion.Task;
-        return _terminal;
+        return operation.Completion.Task;
     }
 
-    /// <summary>The patch from the last published state to <paramref name="whole"/>, if it is the smaller event.</summary>
-    private TaskEventDraft? Delta(byte[] whole)
+    /// <summary>Sends an unresolved terminal batch again; completes with its number once it is answered.</summary>
+    private Task<long> ResendLocked(Batch batch)
     {
-        var next = JsonNode.Parse(whole);
-        var operations = JsonSerializer.SerializeToUtf8Bytes(JsonPatch.Diff(_published, next));
-        _published = next;
-        return operations.Length < whole.Length ? TaskEventDraft.Patch(operations) : null;
+        StartSendingLocked();
+        return AwaitAsync(batch.Answered.Task);
+
+        static async Task<long> AwaitAsync(Task<AppendReceipt> answer) => (await answer).LastSequence;
     }
 
-    private byte[] Serialize(TState state)
+    private TaskEventDraft Completed(TState state)
     {
         var json = JsonSerializer.SerializeToUtf8Bytes(state, _json);
-        return json.Length > StreamingLimits.MaxEventBytes ? throw new EventTooLargeException(json.Length, StreamingLimits.MaxEventBytes) : json;
+        return json.Length > StreamingLimits.MaxEventBytes
+            ? throw new EventTooLargeException(json.Length, StreamingLimits.MaxEventBytes)
+            : TaskEventDraft.Completed(json);
     }
 
     private void EnqueueLocked(Operation operation)
     {
-        _queue.Enqueue(operation);
+        _queue.AddLast(operation);
+        StartSendingLocked();
+    }
+
+    private void StartSendingLocked()
+    {
         if (!_sending)
         {
             _sending = true;
@@ -289,113 +323,273 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends queued operations in order: updates in batches, a terminal event alone after them.</summary>
+    /// <summary>
+    /// Sends in order: an unresolved batch first, then queued operations in batches (bounded by count and bytes), a
+    /// terminal event alone. Stops when nothing is left, or when a batch's outcome stayed unknown (the next publish or
+    /// <see cref="DisposeAsync"/> starts it again, with that batch first).
+    /// </summary>
     private async Task SendLoopAsync()
     {
         while (true)
         {
-            var batch = new List<Operation>();
+            Batch batch;
             lock (_gate)
             {
-                while (_queue.TryPeek(out var next) && batch.Count < _maxUpdatesPerCall && !(next.IsTerminal && batch.Count > 0))
+                if (_unresolved is { } unresolved)
                 {
-                    batch.Add(_queue.Dequeue());
-                    if (next.IsTerminal)
-                    {
-                        break;
-                    }
+                    batch = unresolved;
                 }
-
-                if (batch.Count == 0)
+                else if (TakeBatchLocked() is { } taken)
+                {
+                    batch = taken;
+                }
+                else
                 {
                     _sending = false;
                     return;
                 }
             }
 
-            await SendAsync(batch);
+            if (!await SendAsync(batch))
+            {
+                // It stays first in line: the next publish or DisposeAsync sends it again. What waited behind it for the
+                // whole budget is not sent (nothing of it stored), so that its callers get an answer too.
+                List<Operation> waiting;
+                lock (_gate)
+                {
+                    waiting = DrainLocked();
+                    _sending = false;
+                }
+
+                var notSent = new PublishNotSentException(TaskId, batch.Answered.Task.IsCompleted ? null : batch.LastFailure);
+                foreach (var operation in waiting)
+                {
+                    if (operation.IsTerminal)
+                    {
+                        operation.Refused = true;
+                    }
+
+                    operation.Completion.TrySetException(notSent);
+                }
+
+                return;
+            }
         }
     }
 
-    /// <summary>Sends one batch; every operation's task gets the outcome (no exception escapes).</summary>
-    private async Task SendAsync(List<Operation> batch, int attempt = 1)
+    /// <summary>Takes the next batch and numbers it; <c>null</c> when nothing is queued.</summary>
+    private Batch? TakeBatchLocked()
+    {
+        while (_queue.First is { } first && _fenced is { } fenced)
+        {
+            _queue.RemoveFirst();
+            first.Value.Completion.TrySetException(fenced);
+        }
+
+        var operations = new List<Operation>();
+        long bytes = 0;
+        while (_queue.First is { } next)
+        {
+            var operation = next.Value;
+            var fits = operations.Count < _settings.MaxUpdatesPerCall && bytes + operation.Bytes <= _settings.MaxBytesPerCall;
+            if (operations.Count > 0 && (operation.IsTerminal || operation.SendAlone || operations[0].SendAlone || !fits))
+            {
+                break;
+            }
+
+            _queue.RemoveFirst();
+            operations.Add(operation);
+            bytes += operation.Bytes;
+            if (operation.IsTerminal)
+            {
+                break;
+            }
+        }
+
+        if (operations.Count == 0)
+        {
+            return null;
+        }
+
+        // Numbered now, not when queued: a refused batch takes no numbers, so the ones after it leave no gap.
+        var drafts = new TaskEventDraft[operations.Count];
+        var basis = _acknowledged;
+        for (var i = 0; i < operations.Count; i++)
+        {
+            var operation = operations[i];
+            drafts[i] = operation.Whole is { } whole && !operation.IsTerminal ? Smaller(basis, whole, operation.Draft) : operation.Draft;
+            basis = operation.Whole ?? basis;
+        }
+
+        var batch = new Batch(operations, new PublishRequest(drafts, Epoch, _nextPublishSequence));
+        foreach (var operation in operations)
+        {
+            operation.Batch = batch;
+        }
+
+        return batch;
+    }
+
+    /// <summary>The patch from <paramref name="basis"/> to <paramref name="whole"/> when it is the smaller event.</summary>
+    private static TaskEventDraft Smaller(JsonNode? basis, JsonNode whole, TaskEventDraft wholeDraft)
+    {
+        if (basis is null)
+        {
+            return wholeDraft;
+        }
+
+        var operations = JsonSerializer.SerializeToUtf8Bytes(JsonPatch.Diff(basis, whole));
+        return operations.Length < wholeDraft.Payload.Length ? TaskEventDraft.Patch(operations) : wholeDraft;
+    }
+
+    /// <summary>Sends one batch until it is answered; <c>false</c> if its outcome stayed unknown.</summary>
+    private async Task<bool> SendAsync(Batch batch)
     {
         try
         {
-            if (batch[0].IsTerminal)
+            var receipt = await _retry.RunAsync(
+                () => batch.IsTerminal ? _grain.FinishAsync(batch.Request) : _grain.UpdateAsync(batch.Request), TaskId, CancellationToken.None);
+            lock (_gate)
             {
-                var receipt = await _grain.FinishAsync(batch[0].Draft);
-                lock (_gate)
+                _unresolved = null;
+                _nextPublishSequence = batch.Request.FirstPublishSequence + batch.Operations.Count;
+                _acknowledged = batch.Operations.LastOrDefault(o => o.Whole is not null)?.Whole ?? _acknowledged;
+                if (batch.IsTerminal)
                 {
-                    _status = batch[0].Draft.Type.ToTerminalStatus();
+                    _status = batch.Request.Events[0].Type.ToTerminalStatus();
+                }
+            }
+
+            for (var i = 0; i < batch.Operations.Count; i++)
+            {
+                batch.Operations[i].Completion.TrySetResult(receipt.SequenceAt(i));
+            }
+
+            batch.Answered.TrySetResult(receipt);
+        }
+        catch (Exception refusal) when (PublishRetry.IsDefiniteRefusal(refusal))
+        {
+            Refused(batch, refusal);
+            batch.Answered.TrySetException(refusal);
+            _ = batch.Answered.Task.Exception; // Observed: DisposeAsync may not be the one waiting for it.
+        }
+        catch (Exception unknown)
+        {
+            // No answer within the budget (or an error that says nothing about the outcome): keep the numbers, tell the
+            // callers, and send it again before anything else.
+            var error = unknown as PublishOutcomeUnknownException ?? new PublishOutcomeUnknownException(TaskId, 1, unknown);
+            lock (_gate)
+            {
+                _unresolved = batch;
+                batch.LastFailure = error;
+            }
+
+            foreach (var operation in batch.Operations)
+            {
+                operation.Completion.TrySetException(error);
+            }
+
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>A definite refusal: nothing of the batch was stored and its numbers are free again.</summary>
+    private void Refused(Batch batch, Exception refusal)
+    {
+        List<Operation> failed = [.. batch.Operations];
+        lock (_gate)
+        {
+            _unresolved = null;
+            if (refusal is EventTooLargeException or InvalidPayloadException && batch.Operations.Count > 1)
+            {
+                // One of them is refused and nothing was numbered: send them one by one, so each caller gets its own answer.
+                for (var i = batch.Operations.Count - 1; i >= 0; i--)
+                {
+                    var operation = batch.Operations[i];
+                    operation.SendAlone = true;
+                    _queue.AddFirst(operation);
                 }
 
-                batch[0].Completion.TrySetResult(receipt.LastSequence);
                 return;
             }
 
-            var updates = await _grain.UpdateAsync([.. batch.Select(ChooseDraft)]);
-            for (var i = 0; i < batch.Count; i++)
+            switch (refusal)
             {
-                batch[i].Completion.TrySetResult(updates.FirstSequence + i);
-            }
-        }
-        catch (EventTooLargeException) when (batch.Count > 1)
-        {
-            // One event of the batch is too large and nothing was numbered: publish them one by one so that each
-            // caller gets its own outcome.
-            foreach (var operation in batch)
-            {
-                await SendAsync([operation]);
-            }
-        }
-        catch (StreamWriteConflictException) when (attempt < MaxConflictAttempts)
-        {
-            // Another activation of the stream got there first and nothing of this batch was written: send it again.
-            await SendAsync(batch, attempt + 1);
-        }
-        catch (TaskAlreadyFinishedException finished)
-        {
-            lock (_gate)
-            {
-                _status = finished.Status;
+                case TaskAlreadyFinishedException finished:
+                    _status = finished.Status;
+                    failed.AddRange(DrainLocked());
+                    break;
+                case ProducerFencedException:
+                    _fenced = refusal;
+                    failed.AddRange(DrainLocked());
+                    break;
             }
 
-            Fail(batch, finished);
+            foreach (var operation in batch.Operations.Where(o => o.IsTerminal))
+            {
+                operation.Refused = true;
+            }
         }
-        catch (Exception exception)
+
+        foreach (var operation in failed)
         {
-            // The outcome is unknown (it may be stored or not): the next update carries the whole state again.
-            _resync = _deltas;
-            Fail(batch, exception);
+            operation.Completion.TrySetException(refusal);
         }
     }
 
-    /// <summary>A patch only when every earlier update is known to be published; otherwise the whole state.</summary>
-    private TaskEventDraft ChooseDraft(Operation operation)
+    private List<Operation> DrainLocked()
     {
-        if (operation.Patch is { } patch && !_resync)
-        {
-            return patch;
-        }
-
-        _resync = false;
-        return operation.Draft;
+        var drained = _queue.ToList();
+        _queue.Clear();
+        return drained;
     }
 
-    private static void Fail(List<Operation> batch, Exception exception)
-    {
-        foreach (var operation in batch)
-        {
-            operation.Completion.TrySetException(exception);
-        }
-    }
-
+    /// <summary>One update or terminal event, from the call that made it to its answer.</summary>
     private sealed record Operation(TaskEventDraft Draft, bool IsTerminal)
     {
-        /// <summary>The same update as patch operations, when that is smaller (delta mode).</summary>
-        public TaskEventDraft? Patch { get; init; }
+        /// <summary>The whole state as a node, the base of the next patch (delta mode).</summary>
+        public JsonNode? Whole { get; init; }
+
+        public long Bytes { get; init; }
+
+        /// <summary>Sent in a batch of its own (after its batch was refused as a whole).</summary>
+        public bool SendAlone { get; set; }
+
+        /// <summary>A terminal event that was refused: another may be published.</summary>
+        public bool Refused { get; set; }
+
+        /// <summary>The batch it was numbered in.</summary>
+        public Batch? Batch { get; set; }
 
         public TaskCompletionSource<long> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
+
+    /// <summary>Operations numbered together, and the request that carries them (sent again unchanged).</summary>
+    private sealed class Batch(List<Operation> operations, PublishRequest request)
+    {
+        public List<Operation> Operations { get; } = operations;
+
+        public PublishRequest Request { get; } = request;
+
+        public bool IsTerminal => Operations[0].IsTerminal;
+
+        /// <summary>Why its last attempts got no answer.</summary>
+        public Exception? LastFailure { get; set; }
+
+        /// <summary>The batch's definite answer: its receipt, or its refusal.</summary>
+        public TaskCompletionSource<AppendReceipt> Answered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 }
+
+/// <summary>The SDK options a task handle uses.</summary>
+internal sealed record TaskHandleSettings(
+    int MaxUpdatesPerCall,
+    long MaxBytesPerCall,
+    int MaxPendingUpdates,
+    long MaxPendingBytes,
+    PendingUpdatesFullMode WhenFull,
+    StateUpdates Updates,
+    TimeSpan RetryBudget,
+    TimeProvider Time);

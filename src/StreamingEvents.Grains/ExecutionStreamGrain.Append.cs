@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using StreamingEvents.Appends;
 using StreamingEvents.Contracts;
 using StreamingEvents.Storage;
 
@@ -6,7 +7,11 @@ namespace StreamingEvents;
 
 internal sealed partial class ExecutionStreamGrain
 {
+    /// <summary>Keys remembered per activation; a retry that comes later is found in storage.</summary>
+    private const int MaxRecentKeys = 1024;
+
     private readonly Queue<PendingAppend> _pending = new();
+    private readonly Dictionary<string, StoredRequestKey> _recentKeys = new(StringComparer.Ordinal);
     private Task _flush = Task.CompletedTask;
     private Task _pushes = Task.CompletedTask;
     private bool _needsReload;
@@ -30,13 +35,15 @@ internal sealed partial class ExecutionStreamGrain
     }
 
     /// <summary>
-    /// The one place that numbers events: take what is queued, number it from the head, store it in one conditional
-    /// append, and only then acknowledge, cache and push it. Repeats until the queue is empty.
+    /// The one place that numbers events: take what is queued, look up what the planner needs from storage, plan the
+    /// commit (<see cref="AppendPlanner"/>), store it in one conditional append, and only then acknowledge, cache and push
+    /// it. Repeats until the queue is empty. Whatever fails, every request taken from the queue gets an answer.
     /// </summary>
     private async Task FlushAsync()
     {
         while (true)
         {
+            List<PendingAppend>? batch = null;
             try
             {
                 if (_needsReload && !await TryReloadAsync())
@@ -61,18 +68,38 @@ internal sealed partial class ExecutionStreamGrain
                     continue;
                 }
 
-                var plan = PlanBatch(TakeBatch());
-                await RejectUnresolvedAsync(plan);
-                if (plan.Accepted.Count > 0 && await CommitAsync(plan))
+                batch = TakeBatch();
+                await ResolveAsync(batch);
+                var plan = new AppendPlanner(State, _execution.Key, (task, stored) => Renderer.Render(task, stored), NextTimestamp).Plan(batch);
+                if (plan.StateIsStale)
                 {
-                    await EnforceRetentionAfterAppendAsync();
+                    _needsReload = true;
+                }
+
+                if (plan.AcceptedCount > 0)
+                {
+                    if (await CommitAsync(plan))
+                    {
+                        await EnforceRetentionAfterAppendAsync();
+                    }
+                }
+                else
+                {
+                    plan.Acknowledge(_metrics, _time);
                 }
             }
             catch (Exception exception)
             {
-                // A bug must not leave callers waiting forever: fail them, and reload before numbering again.
+                // A storage failure in a lookup, or a bug: fail every request taken or queued (nothing of them was
+                // numbered), and reload before numbering again.
                 LogFlushFailed(exception, _execution.Key);
-                FailPending(exception as StreamingEventsException ?? new StorageUnavailableException($"Publishing to '{_execution.Key}' failed: {exception.Message}", exception));
+                var failure = exception as StreamingEventsException ?? new StorageUnavailableException($"Publishing to '{_execution.Key}' failed: {exception.Message}", exception);
+                foreach (var request in batch ?? [])
+                {
+                    request.Completion.TrySetException(failure);
+                }
+
+                FailPending(failure);
                 _needsReload = true;
                 return;
             }
@@ -83,155 +110,86 @@ internal sealed partial class ExecutionStreamGrain
     {
         var batch = new List<PendingAppend>();
         var events = 0;
-        while (_pending.TryPeek(out var next) && (batch.Count == 0 || events + next.Drafts.Length <= _options.MaxEventsPerCommit))
+        while (_pending.TryPeek(out var next) && (batch.Count == 0 || events + next.EventCount <= _options.MaxEventsPerCommit))
         {
             batch.Add(_pending.Dequeue());
-            events += next.Drafts.Length;
+            events += next.EventCount;
         }
 
         return batch;
     }
 
-    /// <summary>Numbers and renders what can be published; refuses the rest before it gets a number.</summary>
-    private Plan PlanBatch(List<PendingAppend> batch)
+    /// <summary>
+    /// Looks up what planning needs from storage: a request key's earlier use, a task that is not open here, and the
+    /// numbers of stored events that a repeated sequenced request asks about beyond the last stored batch.
+    /// </summary>
+    private async Task ResolveAsync(List<PendingAppend> batch)
     {
-        var plan = new Plan(State.Head, State.TaskCount);
         foreach (var request in batch)
         {
-            try
+            request.ResetLookups();
+            if (request.Key is { } key)
             {
-                if (request.Start is { } start)
-                {
-                    PlanStart(plan, request, start);
-                }
-                else if (!PlanAppend(plan, request))
-                {
-                    plan.Unresolved.Add(request);
-                }
+                request.StoredKey = _recentKeys.TryGetValue(key.Key, out var recent) ? (State.StreamId!.Value, recent) : await _log.FindRequestKeyAsync(key.Key);
             }
-            catch (StreamingEventsException exception)
+
+            var open = State.OpenTasks.GetValueOrDefault(request.TaskId);
+            if (open is null)
             {
-                request.Completion.TrySetException(exception);
+                request.StoredTask = await _log.FindTaskAsync(request.TaskId);
+            }
+
+            if (request.Request is not { IsSequenced: true } publish)
+            {
+                continue;
+            }
+
+            var last = publish.FirstPublishSequence + publish.Events.Length - 1;
+            if (open is not null && State.Producers.TryGetValue(open.TaskNo, out var producer)
+                && publish.FirstPublishSequence <= producer.LastPublishSequence && publish.FirstPublishSequence < producer.BatchFirstPublishSequence)
+            {
+                request.Prefetched = await PrefetchAsync(open.TaskNo, producer.LastSequence, producer.LastPublishSequence, publish.FirstPublishSequence);
+            }
+            else if (request.StoredTask is { Task: { TerminalSequence: { } terminal, TerminalPublishSequence: { } terminalPublish } closed } location
+                && location.StreamKey == _execution.Key && last <= terminalPublish)
+            {
+                request.Prefetched = await PrefetchAsync(closed.TaskNo, terminal, terminalPublish, publish.FirstPublishSequence);
             }
         }
-
-        return plan;
     }
 
-    private void PlanStart(Plan plan, PendingAppend request, TaskStart start)
+    /// <summary>
+    /// The numbers of a task's events from publish sequence <paramref name="from"/> to the one at
+    /// <paramref name="throughSequence"/>: every stored event of a task took the next publish sequence, so counting the
+    /// task's events back from a known one finds each.
+    /// </summary>
+    private async Task<Dictionary<long, long>?> PrefetchAsync(int taskNo, long throughSequence, long throughPublishSequence, long from)
     {
-        CheckContext(start.Context);
-        if (State.OpenTasks.ContainsKey(start.TaskId) || plan.Opened.ContainsKey(start.TaskId) || plan.Closed.Contains(start.TaskId))
+        var count = throughPublishSequence - from + 1;
+        if (count is < 1 or > AppendPlanner.MaxReplayedEvents)
         {
-            throw new TaskAlreadyExistsException(start.TaskId);
+            return null;
         }
 
-        var sequence = plan.NextSequence;
-        var task = new StoredTask(plan.TaskCount + 1, start.TaskId, start.Type, start.Context.WorkflowRunId!, start.Metadata,
-            CustomTaskStatus.Running, sequence, null)
+        var sequences = await _log.ReadTaskSequencesAsync(taskNo, throughSequence, (int)count);
+        var found = new Dictionary<long, long>(sequences.Count);
+        for (var i = 0; i < sequences.Count; i++)
         {
-            ActivityName = start.ActivityName,
-            ActivityId = start.ActivityId,
+            found[throughPublishSequence - i] = sequences[i];
+        }
+
+        return found;
+    }
+
+    private async Task<bool> CommitAsync(AppendPlan plan)
+    {
+        var producers = plan.Producers.Values.ToList();
+        var append = new StreamAppend(State.StreamId!.Value, State.Head, plan.Events, plan.NewTasks, plan.Finished, plan.TaskCount, plan.AddedBytes)
+        {
+            Producers = producers,
+            Keys = plan.StoredKeys(_execution.Namespace),
+            Namespace = _execution.Namespace,
         };
-        var stored = new StoredEvent(sequence, NextTimestamp(), task.TaskNo, EventType.CustomTaskStarted, PayloadEncoding.Json, start.InitialState);
-        var rendered = RenderChecked(task, stored);
-
-        plan.TaskCount++;
-        plan.NewTasks.Add(task);
-        plan.Opened[task.TaskId] = task;
-        plan.Add(request, [stored], [rendered]);
-    }
-
-    private bool PlanAppend(Plan plan, PendingAppend request)
-    {
-        if (plan.Closed.Contains(request.TaskId)
-            || !(plan.Opened.TryGetValue(request.TaskId, out var task) || State.OpenTasks.TryGetValue(request.TaskId, out task)))
-        {
-            return false;
-        }
-
-        var stored = new StoredEvent[request.Drafts.Length];
-        var rendered = new StreamEvent[request.Drafts.Length];
-        for (var i = 0; i < request.Drafts.Length; i++)
-        {
-            var draft = request.Drafts[i];
-            var body = draft.Type switch
-            {
-                EventType.CustomTaskFailed or EventType.CustomTaskCanceled or EventType.CustomTaskTimedOut => EventRenderer.EncodeText(draft.Text),
-                _ => draft.Payload,
-            };
-            stored[i] = new StoredEvent(plan.NextSequence + i, NextTimestamp(), task.TaskNo, draft.Type, draft.Encoding, body);
-            rendered[i] = RenderChecked(task, stored[i]);
-        }
-
-        var last = request.Drafts[^1];
-        if (last.Type.IsTerminal())
-        {
-            var status = last.Type.ToTerminalStatus();
-            var sequence = stored[^1].Sequence;
-            plan.Opened.Remove(task.TaskId);
-            plan.Closed.Add(task.TaskId);
-            var started = plan.NewTasks.FindIndex(t => t.TaskId == task.TaskId);
-            if (started >= 0)
-            {
-                // Started and ended in one commit: the new row carries its final status.
-                plan.NewTasks[started] = plan.NewTasks[started] with { Status = status, TerminalSequence = sequence };
-            }
-            else
-            {
-                plan.Finished.Add(new FinishedTask(task.TaskNo, task.TaskId, status, sequence));
-            }
-        }
-
-        plan.Add(request, stored, rendered);
-        return true;
-    }
-
-    private StreamEvent RenderChecked(StoredTask task, in StoredEvent stored)
-    {
-        var rendered = Renderer.Render(task, stored);
-        if (rendered.Json.Length > StreamingLimits.MaxEventBytes)
-        {
-            throw new EventTooLargeException(rendered.Json.Length, StreamingLimits.MaxEventBytes);
-        }
-
-        return rendered;
-    }
-
-    private EventRenderer Renderer => _renderer ?? throw new InvalidOperationException("The stream has no context yet.");
-
-    /// <summary>An execution has one workflow name, parent and root; a task cannot change them.</summary>
-    private void CheckContext(WorkflowContext given)
-    {
-        var existing = State.Context!;
-        Check("workflow_name", existing.WorkflowName, given.WorkflowName);
-        Check("root_workflow_exec_id", existing.RootWorkflowExecId, given.RootWorkflowExecId);
-        Check("parent_workflow_exec_id", existing.ParentWorkflowExecId, given.ParentWorkflowExecId);
-
-        void Check(string field, string? was, string? now)
-        {
-            if (!string.Equals(was, now, StringComparison.Ordinal))
-            {
-                throw new WorkflowContextConflictException(_execution.Key, field, was, now);
-            }
-        }
-    }
-
-    /// <summary>Appends for tasks that are not open here: finished ones get their status, the rest "not found".</summary>
-    private async Task RejectUnresolvedAsync(Plan plan)
-    {
-        foreach (var request in plan.Unresolved)
-        {
-            var task = await FindTaskAsync(request.TaskId);
-            request.Completion.TrySetException(task is { Status: not CustomTaskStatus.Running }
-                ? new TaskAlreadyFinishedException(request.TaskId, task.Status)
-                : new TaskNotFoundException(request.TaskId));
-        }
-    }
-
-    private async Task<bool> CommitAsync(Plan plan)
-    {
-        var append = new StreamAppend(State.StreamId!.Value, State.Head, plan.Events, plan.NewTasks, plan.Finished, plan.TaskCount, plan.AddedBytes);
         try
         {
             await _log.AppendAsync(append);
@@ -244,6 +202,13 @@ internal sealed partial class ExecutionStreamGrain
             FailPending(exception);
             _needsReload = true;
             DeactivateOnIdle();
+            return false;
+        }
+        catch (TaskAlreadyExistsException)
+        {
+            // A new task's id is taken in this namespace by another execution; nothing was written. Refuse the starts
+            // whose id is taken and queue everything else of the plan again, ahead of what came after it.
+            await RequeueAfterTakenTaskIdAsync(plan);
             return false;
         }
         catch (StreamingEventsException exception)
@@ -262,7 +227,13 @@ internal sealed partial class ExecutionStreamGrain
 
         foreach (var finished in plan.Finished)
         {
-            _tasks[finished.TaskNo] = _tasks[finished.TaskNo] with { Status = finished.Status, TerminalSequence = finished.Sequence };
+            _tasks[finished.TaskNo] = _tasks[finished.TaskNo] with
+            {
+                Status = finished.Status,
+                TerminalSequence = finished.Sequence,
+                TerminalPublishSequence = finished.PublishSequence,
+                TerminalEpoch = finished.Epoch,
+            };
             _lastActivity.Remove(finished.TaskId);
         }
 
@@ -280,9 +251,60 @@ internal sealed partial class ExecutionStreamGrain
             _window.Append(rendered);
         }
 
+        RememberKeys(append.Keys);
         plan.Acknowledge(_metrics, _time);
         Push(plan.Rendered);
         return true;
+    }
+
+    private async Task RequeueAfterTakenTaskIdAsync(AppendPlan plan)
+    {
+        var taken = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var task in plan.NewTasks)
+        {
+            if (await _log.FindTaskAsync(task.TaskId) is not null)
+            {
+                taken.Add(task.TaskId);
+            }
+        }
+
+        var again = new List<PendingAppend>();
+        foreach (var (request, _, _) in plan.Answers)
+        {
+            if (request.Start is not null && taken.Contains(request.TaskId))
+            {
+                request.Completion.TrySetException(new TaskAlreadyExistsException(request.TaskId));
+            }
+            else
+            {
+                again.Add(request);
+            }
+        }
+
+        foreach (var request in _pending)
+        {
+            again.Add(request);
+        }
+
+        _pending.Clear();
+        foreach (var request in again)
+        {
+            _pending.Enqueue(request);
+        }
+    }
+
+    /// <summary>Keys used by requests of this activation, so that a retry right after its request needs no lookup.</summary>
+    private void RememberKeys(IReadOnlyList<StoredRequestKey> keys)
+    {
+        foreach (var key in keys)
+        {
+            if (_recentKeys.Count >= MaxRecentKeys)
+            {
+                _recentKeys.Clear();
+            }
+
+            _recentKeys[key.Key] = key;
+        }
     }
 
     /// <summary>
@@ -429,72 +451,5 @@ internal sealed partial class ExecutionStreamGrain
     {
         _lastTimestamp = Math.Max(ToUnixNanoseconds(_time.GetUtcNow()), Math.Max(_lastTimestamp, State.LastEventAt is { } last ? ToUnixNanoseconds(last) : 0));
         return _lastTimestamp;
-    }
-
-    private sealed class PendingAppend(string taskId, TaskStart? start, TaskEventDraft[] drafts)
-    {
-        public string TaskId { get; } = taskId;
-
-        public TaskStart? Start { get; } = start;
-
-        public TaskEventDraft[] Drafts { get; } = drafts;
-
-        public TaskCompletionSource<AppendReceipt> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public long EnqueuedAt { get; set; }
-    }
-
-    /// <summary>What one commit will write, and whom it answers.</summary>
-    private sealed class Plan(long head, int taskCount)
-    {
-        public long NextSequence { get; private set; } = head + 1;
-
-        public int TaskCount { get; set; } = taskCount;
-
-        public List<StoredEvent> Events { get; } = [];
-
-        public List<StreamEvent> Rendered { get; } = [];
-
-        public List<StoredTask> NewTasks { get; } = [];
-
-        public List<FinishedTask> Finished { get; } = [];
-
-        public Dictionary<string, StoredTask> Opened { get; } = new(StringComparer.Ordinal);
-
-        public HashSet<string> Closed { get; } = new(StringComparer.Ordinal);
-
-        public List<(PendingAppend Request, AppendReceipt Receipt)> Accepted { get; } = [];
-
-        public List<PendingAppend> Unresolved { get; } = [];
-
-        public long AddedBytes { get; private set; }
-
-        public void Add(PendingAppend request, StoredEvent[] stored, StreamEvent[] rendered)
-        {
-            Accepted.Add((request, new AppendReceipt(NextSequence, stored.Length)));
-            Events.AddRange(stored);
-            Rendered.AddRange(rendered);
-            AddedBytes += stored.Sum(e => (long)e.Body.Length);
-            NextSequence += stored.Length;
-        }
-
-        public void Acknowledge(StreamingEventsMetrics metrics, TimeProvider time)
-        {
-            metrics.EventsPublished.Add(Events.Count);
-            metrics.BytesPublished.Add(Rendered.Sum(e => (long)e.Json.Length));
-            foreach (var (request, receipt) in Accepted)
-            {
-                metrics.PublishDuration.Record(time.GetElapsedTime(request.EnqueuedAt).TotalSeconds);
-                request.Completion.TrySetResult(receipt);
-            }
-        }
-
-        public void Fail(Exception exception)
-        {
-            foreach (var (request, _) in Accepted)
-            {
-                request.Completion.TrySetException(exception);
-            }
-        }
     }
 }

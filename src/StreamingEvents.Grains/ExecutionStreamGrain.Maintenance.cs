@@ -1,3 +1,4 @@
+using StreamingEvents.Appends;
 using StreamingEvents.Contracts;
 
 namespace StreamingEvents;
@@ -79,7 +80,7 @@ internal sealed partial class ExecutionStreamGrain
         {
             LogTaskTimedOut(_execution.Key, taskId);
             _lastActivity.Remove(taskId);
-            timeouts.Add(Enqueue(new PendingAppend(taskId, null, [TaskEventDraft.TimedOut(InactivityTimeoutType)])));
+            timeouts.Add(Enqueue(new PendingAppend(taskId, null, PublishRequest.Of(TaskEventDraft.TimedOut(InactivityTimeoutType)))));
         }
 
         return timeouts;

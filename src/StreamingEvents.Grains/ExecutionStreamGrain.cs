@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using Orleans.Streams;
+using StreamingEvents.Appends;
 using StreamingEvents.Contracts;
 using StreamingEvents.Storage;
 
@@ -61,6 +62,8 @@ internal sealed partial class ExecutionStreamGrain : Grain, IExecutionStreamGrai
 
     private EventLogState State => _log.State;
 
+    private EventRenderer Renderer => _renderer ?? throw new InvalidOperationException("The stream has no context yet.");
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _execution = ExecutionId.Parse(this.GetPrimaryKeyString());
@@ -115,15 +118,22 @@ internal sealed partial class ExecutionStreamGrain : Grain, IExecutionStreamGrai
             JsonPayloads.Validate(metadata, "metadata", System.Text.Json.JsonValueKind.Object);
         }
 
-        return Enqueue(new PendingAppend(start.TaskId, start with { Context = context }, [TaskEventDraft.Started(start.InitialState)]));
+        return Enqueue(new PendingAppend(start.TaskId, start with { Context = context }, null));
     }
 
-    public Task<AppendReceipt> AppendAsync(string taskId, TaskEventDraft[] events)
+    public Task<AppendReceipt> AppendAsync(string taskId, PublishRequest request)
     {
         Names.ValidateIdentifier(taskId, "task_id");
+        ArgumentNullException.ThrowIfNull(request);
+        var events = request.Events;
         if (events is not { Length: > 0 })
         {
             throw new InvalidPayloadException("An append needs at least one event.");
+        }
+
+        if (request.FirstPublishSequence < 0 || (request.IsSequenced && request.Epoch < 1))
+        {
+            throw new InvalidPayloadException("A sequenced append carries the producer epoch (1 or more) and publish sequences from 1.");
         }
 
         for (var i = 0; i < events.Length; i++)
@@ -131,7 +141,7 @@ internal sealed partial class ExecutionStreamGrain : Grain, IExecutionStreamGrai
             ValidateDraft(events[i], isLast: i == events.Length - 1);
         }
 
-        return Enqueue(new PendingAppend(taskId, null, events));
+        return Enqueue(new PendingAppend(taskId, null, request));
     }
 
     public Task<StreamInfo> GetInfoAsync() => Task.FromResult(new StreamInfo(
@@ -142,6 +152,24 @@ internal sealed partial class ExecutionStreamGrain : Grain, IExecutionStreamGrai
     {
         var task = await FindTaskAsync(taskId);
         return task is null ? null : new TaskInfo(task.TaskId, _execution, task.Topic, task.Status, task.StartedSequence, task.TerminalSequence, task.ActivityName, task.ActivityId);
+    }
+
+    public async Task<TaskSnapshot?> GetTaskSnapshotAsync(string taskId)
+    {
+        var task = await FindTaskAsync(taskId);
+        if (task is null)
+        {
+            return null;
+        }
+
+        // The publish sequence first, then the state folded up to its event: both describe the same point, whatever is
+        // committed meanwhile.
+        if (State.Producers.TryGetValue(task.TaskNo, out var producer))
+        {
+            return new TaskSnapshot(await GetTaskStateAsync(taskId, producer.LastSequence + 1), producer.LastPublishSequence);
+        }
+
+        return new TaskSnapshot(await GetTaskStateAsync(taskId), task.TerminalPublishSequence ?? 0);
     }
 
     private async Task<StoredTask?> FindTaskAsync(string taskId)

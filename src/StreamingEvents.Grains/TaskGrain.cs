@@ -7,116 +7,162 @@ using StreamingEvents.Storage;
 namespace StreamingEvents;
 
 /// <summary>
-/// One custom task. Calls are processed one at a time (not reentrant), so the task's events reach its execution's stream
-/// in the order they were made. The task's status is made durable by the stream, in the same commit as its events; this
-/// grain caches it, and keeps the task's current whole state so that <c>complete</c> without a state publishes it.
+/// One custom task (key: <see cref="TaskAddress.Key"/>). Calls are processed one at a time (not reentrant), so the
+/// task's events reach its execution's stream in the order they were made. The stream stores each event exactly once —
+/// it recognises a request sent again by its publish sequences or key — and makes the task's status durable in the same
+/// commit; this grain caches the status and the task's current whole state, so that <c>complete</c> without a state
+/// publishes it and patches are checked against it before they are numbered.
 /// </summary>
 internal sealed class TaskGrain([FromKeyedServices(StreamingEventsNames.EventLogStorage)] IEventLogStorage storage) : Grain, ITaskGrain
 {
     /// <summary>Writes a patched state however deep the patches made it, so that its depth is refused by rule, not by the writer.</summary>
     private static readonly JsonSerializerOptions PatchedWriter = new() { MaxDepth = 4 * StreamingLimits.MaxJsonDepth };
 
-    private bool _loaded;
+    /// <summary>The task's status; <c>null</c> until it is found (a task not found is looked up again on the next call).</summary>
     private TaskInfo? _info;
-    private byte[]? _state;
 
-    /// <summary>Whether <see cref="_state"/> was set or looked up; a <c>null</c> state after lookup is unknown.</summary>
+    private IExecutionStreamGrain? _stream;
+
+    /// <summary>The current whole state, when <see cref="_stateKnown"/>; <c>null</c> then means it is no longer known.</summary>
+    private ReadOnlyMemory<byte>? _state;
+
     private bool _stateKnown;
 
-    private string TaskId => this.GetPrimaryKeyString();
+    /// <summary>The last publish sequence folded into <see cref="_state"/>, for sequenced requests.</summary>
+    private long _foldedThrough;
+
+    private TaskAddress Address => TaskAddress.Parse(this.GetPrimaryKeyString());
 
     public async Task<TaskStarted> StartAsync(TaskStart start)
     {
         ArgumentNullException.ThrowIfNull(start);
-        if (start.TaskId != TaskId)
+        if (start.Address != Address)
         {
-            throw new InvalidIdentifierException("task_id", start.TaskId, $"the start of task '{TaskId}' must carry its id");
-        }
-
-        if (await LoadAsync() is not null)
-        {
-            throw new TaskAlreadyExistsException(TaskId);
+            throw new InvalidIdentifierException("task_id", start.TaskId, $"the start of task '{Address}' must carry its id and namespace");
         }
 
         var execution = start.Context.Normalize().Execution;
-        var receipt = await GrainFactory.GetGrain<IExecutionStreamGrain>(execution.Key).StartTaskAsync(start);
-        _info = new TaskInfo(TaskId, execution, start.Type, CustomTaskStatus.Running, receipt.FirstSequence, null, start.ActivityName, start.ActivityId);
-        _state = start.InitialState.ToArray();
-        _stateKnown = true;
-        return new TaskStarted(TaskId, execution, start.Type, receipt.FirstSequence);
+        var stream = GrainFactory.GetGrain<IExecutionStreamGrain>(execution.Key);
+        AppendReceipt receipt;
+        try
+        {
+            receipt = await stream.StartTaskAsync(start);
+        }
+        catch
+        {
+            // Whatever the outcome, what this grain knew about the task may be out of date: look it up next time.
+            Forget();
+            throw;
+        }
+
+        if (receipt.Replayed == 0)
+        {
+            _stream = stream;
+            _info = new TaskInfo(start.TaskId, execution, start.Type, CustomTaskStatus.Running, receipt.FirstSequence, null, start.ActivityName, start.ActivityId);
+            _state = start.InitialState;
+            _stateKnown = true;
+            _foldedThrough = 0;
+        }
+        else
+        {
+            // The same start was stored before (its answer was lost): the task may have moved on since.
+            Forget();
+        }
+
+        return new TaskStarted(start.TaskId, execution, start.Type, receipt.FirstSequence);
     }
 
-    public async Task<AppendReceipt> UpdateAsync(TaskEventDraft[] updates)
+    public async Task<AppendReceipt> UpdateAsync(PublishRequest request)
     {
-        ArgumentNullException.ThrowIfNull(updates);
-        if (updates.Any(u => u.Type != EventType.CustomTaskInProgress))
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Events is not { Length: > 0 } || request.Events.Any(u => u.Type != EventType.CustomTaskInProgress))
         {
             throw new InvalidPayloadException("Updates publish CUSTOM_TASK_IN_PROGRESS events only; end a task with complete, fail or cancel.");
         }
 
-        var info = await RequireRunningAsync();
-        foreach (var update in updates.Where(u => u.Encoding == PayloadEncoding.JsonPatch))
+        var info = await RequireAsync(request);
+        foreach (var update in request.Events.Where(u => u.Encoding == PayloadEncoding.JsonPatch))
         {
             JsonPatch.Validate(update.Payload.Span);
         }
 
-        // Fold first: a patch that does not apply to the current state is refused before anything is published.
-        if (!_stateKnown && updates.Any(u => u.Encoding == PayloadEncoding.JsonPatch))
+        // Fold first: a patch that does not apply to the current state, or makes it too large, is refused before
+        // anything is numbered.
+        if (!_stateKnown && request.Events.Any(u => u.Encoding == PayloadEncoding.JsonPatch))
         {
-            await GetStateAsync();
+            await LoadStateAsync(info);
         }
 
         var state = _state;
-        foreach (var update in updates)
+        var folding = FirstToFold(request);
+        for (var i = folding; i < request.Events.Length; i++)
         {
-            state = Fold(state, update);
+            state = Fold(state, request.Events[i]);
         }
 
-        var receipt = await ForwardAsync(info, updates);
-        _state = state;
-        _stateKnown = true;
+        var receipt = await ForwardAsync(info, request);
+        var endsWithWholeState = request.Events[^1].Encoding == PayloadEncoding.Json;
+        if (receipt.Replayed < receipt.Count && (_stateKnown || endsWithWholeState))
+        {
+            _state = state;
+            _stateKnown = true;
+            _foldedThrough = request.IsSequenced ? request.FirstPublishSequence + request.Events.Length - 1 : _foldedThrough;
+        }
+
         return receipt;
     }
 
-    public async Task<AppendReceipt> FinishAsync(TaskEventDraft terminal)
+    public async Task<AppendReceipt> FinishAsync(PublishRequest request)
     {
-        ArgumentNullException.ThrowIfNull(terminal);
-        if (!terminal.Type.IsTerminal() || terminal.Type == EventType.CustomTaskTimedOut)
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Events is not [var terminal] || !terminal.Type.IsTerminal() || terminal.Type == EventType.CustomTaskTimedOut)
         {
-            throw new InvalidPayloadException("A task is finished with CUSTOM_TASK_COMPLETED, CUSTOM_TASK_FAILED or CUSTOM_TASK_CANCELED.");
+            throw new InvalidPayloadException("A task is finished with one CUSTOM_TASK_COMPLETED, CUSTOM_TASK_FAILED or CUSTOM_TASK_CANCELED event.");
         }
 
-        var info = await RequireRunningAsync();
-        if (terminal is { Type: EventType.CustomTaskCompleted, Encoding: PayloadEncoding.None })
+        var info = await RequireAsync(request);
+        if (terminal is { Type: EventType.CustomTaskCompleted, Encoding: PayloadEncoding.None } && info.Status == CustomTaskStatus.Running)
         {
-            terminal = TaskEventDraft.Completed(await GetStateAsync() ?? "null"u8.ToArray());
+            if (!_stateKnown)
+            {
+                await LoadStateAsync(info);
+            }
+
+            request = request with { Events = [TaskEventDraft.Completed(_state ?? "null"u8.ToArray())] };
         }
 
-        var receipt = await ForwardAsync(info, [terminal]);
-        _state = Fold(_state, terminal);
+        var receipt = await ForwardAsync(info, request);
         _info = info with { Status = terminal.Type.ToTerminalStatus(), TerminalSequence = receipt.LastSequence };
+        if (request.Events[0].Encoding == PayloadEncoding.Json)
+        {
+            _state = request.Events[0].Payload;
+        }
+
         return receipt;
     }
 
-    public async Task<TaskInfo> GetInfoAsync() => await LoadAsync() ?? throw new TaskNotFoundException(TaskId);
+    public async Task<TaskInfo> GetInfoAsync() => await LoadAsync() ?? throw new TaskNotFoundException(Address.TaskId);
 
     public async Task<byte[]?> GetStateAsync()
     {
-        var info = await LoadAsync() ?? throw new TaskNotFoundException(TaskId);
+        var info = await LoadAsync() ?? throw new TaskNotFoundException(Address.TaskId);
         if (!_stateKnown)
         {
-            _state = await GrainFactory.GetGrain<IExecutionStreamGrain>(info.Execution.Key).GetTaskStateAsync(TaskId);
-            _stateKnown = true;
+            await LoadStateAsync(info);
         }
 
-        return _state;
+        return _state?.ToArray();
     }
 
-    private async Task<AppendReceipt> ForwardAsync(TaskInfo info, TaskEventDraft[] events)
+    /// <summary>The first event of a request not yet folded: a sequenced request sent again may repeat folded ones.</summary>
+    private int FirstToFold(PublishRequest request) =>
+        request.IsSequenced ? (int)Math.Clamp(_foldedThrough - request.FirstPublishSequence + 1, 0, request.Events.Length) : 0;
+
+    private async Task<AppendReceipt> ForwardAsync(TaskInfo info, PublishRequest request)
     {
         try
         {
-            return await GrainFactory.GetGrain<IExecutionStreamGrain>(info.Execution.Key).AppendAsync(TaskId, events);
+            return await Stream(info).AppendAsync(Address.TaskId, request);
         }
         catch (TaskAlreadyFinishedException finished)
         {
@@ -124,23 +170,71 @@ internal sealed class TaskGrain([FromKeyedServices(StreamingEventsNames.EventLog
             _info = info with { Status = finished.Status };
             throw;
         }
+        catch (StreamingEventsException refused) when (!refused.IsTransient)
+        {
+            // Refused before anything was stored: what this grain knows still holds.
+            throw;
+        }
+        catch
+        {
+            // The outcome is unknown: the state is read back from the stream when it is next needed.
+            _stateKnown = false;
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The task, which must exist; a finished task still takes requests that may be repeats (sequenced or keyed), which
+    /// its stream answers with their numbers or refuses.
+    /// </summary>
+    private async Task<TaskInfo> RequireAsync(PublishRequest request)
+    {
+        var info = await LoadAsync() ?? throw new TaskNotFoundException(Address.TaskId);
+        return info.Status == CustomTaskStatus.Running || request.IsSequenced || request.Key is not null
+            ? info
+            : throw new TaskAlreadyFinishedException(Address.TaskId, info.Status);
+    }
+
+    private async Task LoadStateAsync(TaskInfo info)
+    {
+        var snapshot = await Stream(info).GetTaskSnapshotAsync(Address.TaskId);
+        _state = snapshot?.State;
+        _foldedThrough = snapshot?.LastPublishSequence ?? 0;
+        _stateKnown = true;
+    }
+
+    private IExecutionStreamGrain Stream(TaskInfo info) => _stream ??= GrainFactory.GetGrain<IExecutionStreamGrain>(info.Execution.Key);
+
+    private void Forget()
+    {
+        _info = null;
+        _stream = null;
+        _state = null;
+        _stateKnown = false;
+        _foldedThrough = 0;
     }
 
     /// <summary>
     /// The state after <paramref name="draft"/>: its whole state, or the previous one patched. A <c>null</c> state is
     /// unknown (its beginning is no longer retained); patches then pass unchecked.
     /// </summary>
-    private static byte[]? Fold(byte[]? state, TaskEventDraft draft)
+    private static ReadOnlyMemory<byte>? Fold(ReadOnlyMemory<byte>? state, TaskEventDraft draft)
     {
         switch (draft.Encoding)
         {
             case PayloadEncoding.Json:
-                return draft.Payload.ToArray();
-            case PayloadEncoding.JsonPatch when state is not null:
-                var patched = JsonPatch.Apply(JsonNode.Parse(state), JsonNode.Parse(draft.Payload.Span)!.AsArray());
+                return draft.Payload;
+            case PayloadEncoding.JsonPatch when state is { } current:
+                var patched = JsonPatch.Apply(JsonNode.Parse(current.Span), JsonNode.Parse(draft.Payload.Span)!.AsArray());
                 var folded = patched is null ? "null"u8.ToArray() : JsonSerializer.SerializeToUtf8Bytes(patched, PatchedWriter);
 
-                // Patches can build a state deeper than any one of them; the state is held to the payload rules too.
+                // Patches can build a state larger or deeper than any one of them; the state is held to the payload rules
+                // too, because whole-state consumers and complete-without-state publish it.
+                if (folded.Length > StreamingLimits.MaxEventBytes)
+                {
+                    throw new EventTooLargeException(folded.Length, StreamingLimits.MaxEventBytes);
+                }
+
                 JsonPayloads.Validate(folded, "patched state");
                 return folded;
             default:
@@ -148,37 +242,32 @@ internal sealed class TaskGrain([FromKeyedServices(StreamingEventsNames.EventLog
         }
     }
 
-    private async Task<TaskInfo> RequireRunningAsync()
-    {
-        var info = await LoadAsync() ?? throw new TaskNotFoundException(TaskId);
-        return info.Status == CustomTaskStatus.Running ? info : throw new TaskAlreadyFinishedException(TaskId, info.Status);
-    }
-
     private async Task<TaskInfo?> LoadAsync()
     {
-        if (_loaded)
+        if (_info is not null)
         {
             return _info;
         }
 
+        var address = Address;
         TaskLocation? location;
         try
         {
-            location = await storage.FindTaskAsync(TaskId, CancellationToken.None);
+            location = await storage.FindTaskAsync(address.Namespace, address.TaskId, CancellationToken.None);
         }
         catch (Exception exception) when (exception is not StreamingEventsException)
         {
-            throw new StorageUnavailableException($"Could not look up task '{TaskId}': {exception.Message}", exception);
+            throw new StorageUnavailableException($"Could not look up task '{address}': {exception.Message}", exception);
         }
 
-        if (location is not null)
+        if (location is null)
         {
-            var task = location.Task;
-            _info = new TaskInfo(TaskId, ExecutionId.Parse(location.StreamKey), task.Topic, task.Status, task.StartedSequence, task.TerminalSequence,
-                task.ActivityName, task.ActivityId);
+            return null;
         }
 
-        _loaded = true;
+        var task = location.Task;
+        _info = new TaskInfo(address.TaskId, ExecutionId.Parse(location.StreamKey), task.Topic, task.Status, task.StartedSequence, task.TerminalSequence,
+            task.ActivityName, task.ActivityId);
         return _info;
     }
 }

@@ -56,10 +56,23 @@ public abstract class ConflictTests(ClusterFixture fixture)
         await task.UpdateStateAsync(1);
         await task.UpdateStateAsync(2);
 
-        // Another activation (e.g. on a silo that believed the first one dead) appends behind this one's back.
+        // Another activation (e.g. on a silo that believed the first one dead) starts a task of its own behind this one's
+        // back, keeping what it loaded of the first task's publisher.
         var record = await Storage.LoadStreamAsync(streams.Execution.Key, default);
         var stored = Assert.Single(record!.OpenTasks);
-        Assert.Equal(AppendOutcome.Committed, await Storage.AppendAsync(Append(record.StreamId, stored, expectedHead: 3, count: 2), default));
+        Assert.Equal((2L, 3L), (Assert.Single(record.Producers).LastPublishSequence, record.Producers[0].LastSequence));
+        var other = new StoredTask(2, TaskOptions.NewTaskId(), "progress", stored.WorkflowRunId, null, CustomTaskStatus.Running, 4, null);
+        var otherEvents = new List<StoredEvent>
+        {
+            new(4, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000, 2, EventType.CustomTaskStarted, PayloadEncoding.Json, "0"u8.ToArray()),
+            new(5, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000, 2, EventType.CustomTaskInProgress, PayloadEncoding.Json, "1"u8.ToArray()),
+        };
+        var behindTheBack = new StreamAppend(record.StreamId, 3, otherEvents, [other], [], 2, 2)
+        {
+            Producers = [.. record.Producers, new ProducerState(2, 1, 1, 5, 1)],
+            Namespace = streams.Execution.Namespace,
+        };
+        Assert.Equal(AppendOutcome.Committed, await Storage.AppendAsync(behindTheBack, default));
 
         // This activation's next append conflicts; the SDK repeats it against a fresh activation.
         Assert.Equal(6, await task.UpdateStateAsync(3));
@@ -81,7 +94,7 @@ public abstract class ConflictTests(ClusterFixture fixture)
             .Select(i => new StoredEvent(expectedHead + i, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000, task.TaskNo,
                 expectedHead == 0 && i == 1 ? EventType.CustomTaskStarted : EventType.CustomTaskInProgress, PayloadEncoding.Json, "0"u8.ToArray()))
             .ToList();
-        return new StreamAppend(streamId, expectedHead, events, expectedHead == 0 ? [task] : [], [], 1, count);
+        return new StreamAppend(streamId, expectedHead, events, expectedHead == 0 ? [task] : [], [], 1, count) { Namespace = WorkflowContext.DefaultNamespace };
     }
 }
 

@@ -41,9 +41,9 @@ public abstract class RestartTests(ClusterFixture fixture)
         Assert.Equal(Range(20, headBefore), history.Select(e => e.BrokerSequence));
 
         // The task left open before the restart goes on where it was, and a new task follows it.
-        var openGrain = fixture.Cluster.Client.GetGrain<ITaskGrain>(open.TaskId);
-        Assert.Equal(headBefore + 1, (await openGrain.UpdateAsync([TaskEventDraft.Progress("6"u8.ToArray())])).FirstSequence);
-        Assert.Equal(headBefore + 2, (await openGrain.FinishAsync(TaskEventDraft.Completed())).FirstSequence);
+        var openGrain = fixture.Cluster.Client.GetTaskGrain(new TaskAddress(WorkflowContext.DefaultNamespace, open.TaskId));
+        Assert.Equal(headBefore + 1, (await openGrain.UpdateAsync(new PublishRequest([TaskEventDraft.Progress("6"u8.ToArray())]))).FirstSequence);
+        Assert.Equal(headBefore + 2, (await openGrain.FinishAsync(PublishRequest.Of(TaskEventDraft.Completed()))).FirstSequence);
         await using (var after = await streams.StartTaskAsync("token", 0))
         {
             Assert.Equal(headBefore + 3, after.StartedSequence);

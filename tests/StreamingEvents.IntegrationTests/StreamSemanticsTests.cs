@@ -228,10 +228,10 @@ public abstract class StreamSemanticsTests(ClusterFixture fixture)
         var streams = Client.ForExecution(ClusterFixture.NewExecution());
         var task = await streams.StartTaskAsync("progress", 0);
         await task.CompleteAsync();
-        var grain = fixture.Cluster.Client.GetGrain<ITaskGrain>(task.TaskId);
-        var refused = await Assert.ThrowsAsync<TaskAlreadyFinishedException>(() => grain.FinishAsync(TaskEventDraft.Failed("again")));
+        var grain = fixture.Cluster.Client.GetTaskGrain(new TaskAddress(WorkflowContext.DefaultNamespace, task.TaskId));
+        var refused = await Assert.ThrowsAsync<TaskAlreadyFinishedException>(() => grain.FinishAsync(PublishRequest.Of(TaskEventDraft.Failed("again"))));
         Assert.Equal(CustomTaskStatus.Completed, refused.Status);
-        await Assert.ThrowsAsync<TaskAlreadyFinishedException>(() => grain.UpdateAsync([TaskEventDraft.Progress("1"u8.ToArray())]));
+        await Assert.ThrowsAsync<TaskAlreadyFinishedException>(() => grain.UpdateAsync(new PublishRequest([TaskEventDraft.Progress("1"u8.ToArray())])));
         Assert.Equal(2, (await ReadAllAsync(streams.Execution)).Count);
     }
 
@@ -332,7 +332,7 @@ public abstract class StreamSemanticsTests(ClusterFixture fixture)
 
         // The server enforces the same rule for callers that bypass the SDK.
         var start = new TaskStart(TaskOptions.NewTaskId(), streams.Context, name, "0"u8.ToArray());
-        await Assert.ThrowsAsync<InvalidStreamNameException>(() => fixture.Cluster.Client.GetGrain<ITaskGrain>(start.TaskId).StartAsync(start));
+        await Assert.ThrowsAsync<InvalidStreamNameException>(() => fixture.Cluster.Client.GetTaskGrain(new TaskAddress(WorkflowContext.DefaultNamespace, start.TaskId)).StartAsync(start));
     }
 
     [Fact]
@@ -406,11 +406,11 @@ public abstract class StreamSemanticsTests(ClusterFixture fixture)
     {
         var streams = Client.ForExecution(ClusterFixture.NewExecution());
         var started = await streams.StartTaskAsync("token", new JsonObject { ["text"] = "" });
-        var grain = fixture.Cluster.Client.GetGrain<ITaskGrain>(started.TaskId);
-        await grain.UpdateAsync([TaskEventDraft.Patch("""[{"op":"append","path":"/text","value":"Hel"}]"""u8.ToArray())]);
-        await grain.UpdateAsync([TaskEventDraft.Patch("""[{"op":"append","path":"/text","value":"lo"}]"""u8.ToArray())]);
-        await Assert.ThrowsAsync<InvalidPayloadException>(() => grain.UpdateAsync([TaskEventDraft.Patch("""[{"op":"append","path":"/missing","value":"x"}]"""u8.ToArray())]));
-        await grain.FinishAsync(TaskEventDraft.Completed());
+        var grain = fixture.Cluster.Client.GetTaskGrain(new TaskAddress(WorkflowContext.DefaultNamespace, started.TaskId));
+        await grain.UpdateAsync(new PublishRequest([TaskEventDraft.Patch("""[{"op":"append","path":"/text","value":"Hel"}]"""u8.ToArray())]));
+        await grain.UpdateAsync(new PublishRequest([TaskEventDraft.Patch("""[{"op":"append","path":"/text","value":"lo"}]"""u8.ToArray())]));
+        await Assert.ThrowsAsync<InvalidPayloadException>(() => grain.UpdateAsync(new PublishRequest([TaskEventDraft.Patch("""[{"op":"append","path":"/missing","value":"x"}]"""u8.ToArray())])));
+        await grain.FinishAsync(PublishRequest.Of(TaskEventDraft.Completed()));
 
         var events = await ReadAllAsync(streams.Execution);
         Assert.Equal(4, events.Count);
@@ -426,22 +426,22 @@ public abstract class StreamSemanticsTests(ClusterFixture fixture)
             Options.Create(new StreamingEventsClientOptions { IdleProbeInterval = TimeSpan.FromHours(1) }), NullLogger<StreamingEventsClient>.Instance);
         var streams = Client.ForExecution(ClusterFixture.NewExecution());
         var started = await streams.StartTaskAsync("token", "");
-        var grain = fixture.Cluster.Client.GetGrain<ITaskGrain>(started.TaskId);
+        var grain = fixture.Cluster.Client.GetTaskGrain(new TaskAddress(WorkflowContext.DefaultNamespace, started.TaskId));
 
         await using var live = pushOnly.SubscribeAsync(streams.Execution, StreamPosition.FromSequence(2)).GetAsyncEnumerator();
         var second = live.MoveNextAsync().AsTask();
-        await grain.UpdateAsync([TaskEventDraft.Progress("\"small\""u8.ToArray())]);
+        await grain.UpdateAsync(new PublishRequest([TaskEventDraft.Progress("\"small\""u8.ToArray())]));
         Assert.True(await second.Within());
         Assert.Equal(2, live.Current.BrokerSequence);
 
         // One commit of 1.2 MB: the memory stream refuses messages over 1 MiB, so it must be pushed in parts. Nothing
         // else is published meanwhile, so a lost push would show no gap and wait for the (hour-long) probe.
         static byte[] State(int chars) => Encoding.UTF8.GetBytes($"\"{new string('x', chars)}\"");
-        await grain.UpdateAsync([TaskEventDraft.Progress(State(400_000)), TaskEventDraft.Progress(State(400_000)), TaskEventDraft.Progress(State(400_000))]);
+        await grain.UpdateAsync(new PublishRequest([TaskEventDraft.Progress(State(400_000)), TaskEventDraft.Progress(State(400_000)), TaskEventDraft.Progress(State(400_000))]));
         Assert.Equal([3L, 4, 5], await NextSequencesAsync(3));
 
         // One event close to the 1 MiB cap: too large for any push message, announced by the push and read from storage.
-        await grain.UpdateAsync([TaskEventDraft.Progress(State(1_047_000))]);
+        await grain.UpdateAsync(new PublishRequest([TaskEventDraft.Progress(State(1_047_000))]));
         Assert.Equal([6L], await NextSequencesAsync(1));
         Assert.True(live.Current.Json.Length > 1_047_000);
 
@@ -464,16 +464,16 @@ public abstract class StreamSemanticsTests(ClusterFixture fixture)
         const int levels = 40;
         var deep = new string('[', levels) + new string(']', levels);
         var started = await streams.StartTaskAsync("token", JsonNode.Parse(deep)!);
-        var grain = fixture.Cluster.Client.GetGrain<ITaskGrain>(started.TaskId);
+        var grain = fixture.Cluster.Client.GetTaskGrain(new TaskAddress(WorkflowContext.DefaultNamespace, started.TaskId));
 
         // The patch alone is within the limit; the state it builds is not: the innermost array gets another deep array.
         var innermost = "/" + string.Join('/', Enumerable.Repeat("0", levels - 1)) + "/-";
         var error = await Assert.ThrowsAsync<InvalidPayloadException>(() =>
-            grain.UpdateAsync([TaskEventDraft.Patch(Encoding.UTF8.GetBytes($$"""[{"op":"add","path":"{{innermost}}","value":{{deep}}}]"""))]));
+            grain.UpdateAsync(new PublishRequest([TaskEventDraft.Patch(Encoding.UTF8.GetBytes($$"""[{"op":"add","path":"{{innermost}}","value":{{deep}}}]"""))])));
         Assert.Contains("patched state", error.Message, StringComparison.Ordinal);
 
         // The refused patch took no number and left the state as it was.
-        Assert.Equal(2L, (await grain.UpdateAsync([TaskEventDraft.Patch("""[{"op":"replace","path":"","value":[]}]"""u8.ToArray())])).LastSequence);
+        Assert.Equal(2L, (await grain.UpdateAsync(new PublishRequest([TaskEventDraft.Patch("""[{"op":"replace","path":"","value":[]}]"""u8.ToArray())]))).LastSequence);
         Assert.Equal("[]", (await Client.GetTaskStateAsync(streams.Execution, started.TaskId))!.ToJsonString());
     }
 
@@ -482,15 +482,15 @@ public abstract class StreamSemanticsTests(ClusterFixture fixture)
     {
         var client = fixture.Cluster.Client;
         await Assert.ThrowsAsync<TaskNotFoundException>(() => Client.GetTaskAsync("no-such-task"));
-        await Assert.ThrowsAsync<TaskNotFoundException>(() => client.GetGrain<ITaskGrain>("no-such-task").UpdateAsync([TaskEventDraft.Progress("1"u8.ToArray())]));
+        await Assert.ThrowsAsync<TaskNotFoundException>(() => client.GetTaskGrain(new TaskAddress(WorkflowContext.DefaultNamespace, "no-such-task")).UpdateAsync(new PublishRequest([TaskEventDraft.Progress("1"u8.ToArray())])));
 
         var streams = Client.ForExecution(ClusterFixture.NewExecution());
         var task = await streams.StartTaskAsync("progress", 0);
-        var grain = client.GetGrain<ITaskGrain>(task.TaskId);
-        await Assert.ThrowsAsync<InvalidPayloadException>(() => grain.UpdateAsync([TaskEventDraft.Progress("{not json"u8.ToArray())]));
-        await Assert.ThrowsAsync<InvalidPayloadException>(() => grain.UpdateAsync([TaskEventDraft.Progress("1 2"u8.ToArray())]));
-        await Assert.ThrowsAsync<InvalidPayloadException>(() => grain.UpdateAsync([TaskEventDraft.Progress(new byte[] { 0x22, 0xFF, 0x22 })]));
-        await Assert.ThrowsAsync<InvalidPayloadException>(() => grain.UpdateAsync([TaskEventDraft.Progress(Encoding.UTF8.GetBytes(new string('[', 100) + new string(']', 100)))]));
+        var grain = client.GetTaskGrain(new TaskAddress(WorkflowContext.DefaultNamespace, task.TaskId));
+        await Assert.ThrowsAsync<InvalidPayloadException>(() => grain.UpdateAsync(new PublishRequest([TaskEventDraft.Progress("{not json"u8.ToArray())])));
+        await Assert.ThrowsAsync<InvalidPayloadException>(() => grain.UpdateAsync(new PublishRequest([TaskEventDraft.Progress("1 2"u8.ToArray())])));
+        await Assert.ThrowsAsync<InvalidPayloadException>(() => grain.UpdateAsync(new PublishRequest([TaskEventDraft.Progress(new byte[] { 0x22, 0xFF, 0x22 })])));
+        await Assert.ThrowsAsync<InvalidPayloadException>(() => grain.UpdateAsync(new PublishRequest([TaskEventDraft.Progress(Encoding.UTF8.GetBytes(new string('[', 100) + new string(']', 100)))])));
         await Assert.ThrowsAsync<TaskAlreadyExistsException>(() => streams.StartTaskAsync("progress", 0, new TaskOptions { TaskId = task.TaskId }));
 
         // Nothing of the refused calls was numbered.

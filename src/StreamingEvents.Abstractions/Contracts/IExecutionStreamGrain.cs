@@ -10,8 +10,11 @@ public interface IExecutionStreamGrain : IGrainWithStringKey
     /// <summary>Publishes a task's <c>CUSTOM_TASK_STARTED</c> event.</summary>
     Task<AppendReceipt> StartTaskAsync(TaskStart start);
 
-    /// <summary>Publishes events of an open task, numbered contiguously, once they are durable.</summary>
-    Task<AppendReceipt> AppendAsync(string taskId, TaskEventDraft[] events);
+    /// <summary>
+    /// Publishes events of an open task, numbered contiguously, once they are durable. Events the request's publisher
+    /// already stored (by publish sequence, or by request key) answer their original numbers and are not stored again.
+    /// </summary>
+    Task<AppendReceipt> AppendAsync(string taskId, PublishRequest request);
 
     /// <summary>Reads stored events in order.</summary>
     /// <exception cref="StreamPositionExpiredException">The position is older than the oldest retained event.</exception>
@@ -28,6 +31,9 @@ public interface IExecutionStreamGrain : IGrainWithStringKey
     /// retained events; <c>null</c> if unknown (its start is no longer retained).
     /// </summary>
     Task<byte[]?> GetTaskStateAsync(string taskId, long beforeSequence = long.MaxValue);
+
+    /// <summary>A task's latest whole state and the publish sequence it includes; <c>null</c> for an unknown task.</summary>
+    Task<TaskSnapshot?> GetTaskSnapshotAsync(string taskId);
 
     /// <summary>Applies retention (count, bytes and age) now rather than at the next append or maintenance tick.</summary>
     Task<StreamInfo> ApplyRetentionAsync();

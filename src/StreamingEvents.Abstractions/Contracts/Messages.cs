@@ -50,6 +50,8 @@ public sealed record TaskEventDraft(
 /// <summary>
 /// Opens a task: its id, the workflow it runs in, its type (the topic) and its initial state. A task published from an
 /// activity names it (<c>scope = activity</c> in subscription filters); one without is published from the workflow.
+/// <see cref="ProducerId"/> identifies the publisher that opens it: the same start sent again (after an unknown outcome)
+/// answers the original receipt, while another publisher's start with the same id is refused.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("se.TaskStart")]
 public sealed record TaskStart(
@@ -59,23 +61,87 @@ public sealed record TaskStart(
     [property: Id(3)] ReadOnlyMemory<byte> InitialState,
     [property: Id(4)] byte[]? Metadata = null,
     [property: Id(5)] string? ActivityName = null,
-    [property: Id(6)] string? ActivityId = null);
-
-/// <summary>The numbers given to the events of one call: <see cref="FirstSequence"/> and the next ones, contiguously.</summary>
-[GenerateSerializer, Immutable, Alias("se.AppendReceipt")]
-public sealed record AppendReceipt([property: Id(0)] long FirstSequence, [property: Id(1)] int Count)
+    [property: Id(6)] string? ActivityId = null,
+    [property: Id(7)] string? ProducerId = null,
+    [property: Id(8)] RequestKey? Key = null)
 {
-    /// <summary>The number of the last event of the call.</summary>
-    public long LastSequence => FirstSequence + Count - 1;
+    /// <summary>The task's address: its namespace and id.</summary>
+    public TaskAddress Address => new(Context.Namespace, TaskId);
 }
 
-/// <summary>A started task.</summary>
+/// <summary>
+/// Events a task's publisher asks to store, numbered by the publisher so that sending them again is safe. A sequenced
+/// request carries the producer <see cref="Epoch"/> (from the task's start) and the publish sequence of its first event
+/// (<see cref="FirstPublishSequence"/>; the start is 0, updates count on from 1): events already stored answer their
+/// original numbers and are not stored again, a gap or an older epoch is refused. An unsequenced request
+/// (<see cref="FirstPublishSequence"/> = 0) is numbered by the service and fences the task's sequenced publisher, which
+/// could otherwise mistake it for one of its own. <see cref="Key"/> makes any request idempotent by key instead.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("se.PublishRequest")]
+public sealed record PublishRequest(
+    [property: Id(0)] TaskEventDraft[] Events,
+    [property: Id(1)] int Epoch = 0,
+    [property: Id(2)] long FirstPublishSequence = 0,
+    [property: Id(3)] RequestKey? Key = null)
+{
+    /// <summary>Whether the publisher numbered the events.</summary>
+    public bool IsSequenced => FirstPublishSequence > 0;
+
+    /// <summary>An unsequenced request for one event.</summary>
+    public static PublishRequest Of(TaskEventDraft draft, RequestKey? key = null) => new([draft], Key: key);
+}
+
+/// <summary>
+/// A client's idempotency key (HTTP <c>Idempotency-Key</c>) and a hash of the request it came with. A request with a key
+/// already used answers the first one's receipt and stores nothing — or, with a different hash, is refused.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("se.RequestKey")]
+public sealed record RequestKey([property: Id(0)] string Key, [property: Id(1)] byte[] RequestHash);
+
+/// <summary>
+/// The numbers given to the events of one call, in order: <see cref="FirstSequence"/> and the next ones, contiguously,
+/// unless <see cref="Sequences"/> lists them (a call whose first events were stored by an earlier attempt, and the rest
+/// now). <see cref="Replayed"/> counts the leading events that were already stored: a repeated call answers its original
+/// numbers with <see cref="Replayed"/> = <see cref="Count"/>.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("se.AppendReceipt")]
+public sealed record AppendReceipt(
+    [property: Id(0)] long FirstSequence,
+    [property: Id(1)] int Count,
+    [property: Id(2)] long[]? Sequences = null,
+    [property: Id(3)] int Replayed = 0)
+{
+    /// <summary>The number of the call's event <paramref name="index"/>.</summary>
+    public long SequenceAt(int index) => Sequences is { } sequences ? sequences[index] : FirstSequence + index;
+
+    /// <summary>The number of the last event of the call.</summary>
+    public long LastSequence => SequenceAt(Count - 1);
+
+    /// <summary>A receipt for these numbers, contiguous or not.</summary>
+    public static AppendReceipt For(IReadOnlyList<long> sequences, int replayed)
+    {
+        var contiguous = true;
+        for (var i = 1; i < sequences.Count && contiguous; i++)
+        {
+            contiguous = sequences[i] == sequences[0] + i;
+        }
+
+        return new AppendReceipt(sequences[0], sequences.Count, contiguous ? null : [.. sequences], replayed);
+    }
+}
+
+/// <summary>A started task; <see cref="Epoch"/> is its publisher's, to be sent with every sequenced request.</summary>
 [GenerateSerializer, Immutable, Alias("se.TaskStarted")]
 public sealed record TaskStarted(
     [property: Id(0)] string TaskId,
     [property: Id(1)] ExecutionId Execution,
     [property: Id(2)] string Stream,
-    [property: Id(3)] long BrokerSequence);
+    [property: Id(3)] long BrokerSequence,
+    [property: Id(4)] int Epoch = 1);
+
+/// <summary>A task's whole state as UTF-8 JSON (<c>null</c> when unknown) and the publish sequence it includes.</summary>
+[GenerateSerializer, Immutable, Alias("se.TaskSnapshot")]
+public sealed record TaskSnapshot([property: Id(0)] byte[]? State, [property: Id(1)] long LastPublishSequence);
 
 /// <summary>A request for stored events from <see cref="FromSequence"/> (0: the oldest retained).</summary>
 [GenerateSerializer, Immutable, Alias("se.ReadRequest")]

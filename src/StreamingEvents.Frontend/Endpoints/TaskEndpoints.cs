@@ -47,6 +47,7 @@ internal static class TaskEndpoints
     private static async Task<IResult> CreateAsync(HttpRequest request, IGrainFactory grains)
     {
         var body = await RequestJson.ReadObjectAsync(request);
+        var key = IdempotencyKeys.Read(request);
         var type = RequestJson.RequiredString(body, "type");
         if (!Names.IsValidStreamName(type))
         {
@@ -54,13 +55,17 @@ internal static class TaskEndpoints
         }
 
         var state = RequestJson.OptionalValue(body, "state") ?? throw ApiProblemException.BadRequest("state", "'state' is required (any JSON value).");
-        var context = ReadContext(RequestJson.OptionalObject(body, "workflow_context"), request.HttpContext);
-        var taskId = RequestJson.OptionalString(body, "task_id") ?? TaskOptions.NewTaskId();
+        var context = ReadContext(RequestJson.OptionalObject(body, "workflow_context"), request.HttpContext, key);
+        var taskId = RequestJson.OptionalString(body, "task_id")
+            ?? (key is null ? TaskOptions.NewTaskId() : IdempotencyKeys.Derive("tsk_", context.Namespace, key, "task"));
         var metadata = RequestJson.OptionalObject(body, "metadata") is { } meta ? RequestJson.ToUtf8(meta) : null;
-        var start = new TaskStart(taskId, context, type, state, metadata,
-            RequestJson.OptionalString(body, "activity_name"), RequestJson.OptionalString(body, "activity_id"));
         Names.ValidateIdentifier(taskId, "task_id");
-        var started = await grains.GetGrain<ITaskGrain>(taskId).StartAsync(start);
+
+        // With a key, the publisher's identity comes from it: the same request sent again is the same start.
+        var producer = key is null ? Guid.NewGuid().ToString("N") : IdempotencyKeys.Derive("key_", context.Namespace, key, "producer");
+        var start = new TaskStart(taskId, context, type, state, metadata,
+            RequestJson.OptionalString(body, "activity_name"), RequestJson.OptionalString(body, "activity_id"), producer, key);
+        var started = await grains.GetTaskGrain(start.Address).StartAsync(start);
         return TypedResults.Created($"/v1/tasks/{Uri.EscapeDataString(taskId)}",
             new CreateTaskResponse(started.TaskId, started.Stream, started.BrokerSequence, started.Execution.Namespace, started.Execution.WorkflowExecId));
     }
@@ -82,29 +87,38 @@ internal static class TaskEndpoints
             (null, null) => throw ApiProblemException.BadRequest("state", "Give either 'state' (the whole new state) or 'patch' (operations)."),
             _ => throw ApiProblemException.BadRequest("patch", "Give 'state' or 'patch', not both."),
         };
-        var receipt = await (await VisibleTaskAsync(request.HttpContext, grains, task_id)).UpdateAsync([draft]);
-        return TypedResults.Ok(new SequenceResponse(receipt.FirstSequence));
+        var task = await VisibleTaskAsync(request.HttpContext, grains, task_id);
+        return Sequence(request, await task.UpdateAsync(PublishRequest.Of(draft, IdempotencyKeys.Read(request))));
     }
 
     private static async Task<IResult> CompleteAsync(string task_id, HttpRequest request, IGrainFactory grains)
     {
         var body = await RequestJson.ReadObjectAsync(request, optional: true);
         var state = RequestJson.OptionalValue(body, "state");
-        var receipt = await (await VisibleTaskAsync(request.HttpContext, grains, task_id)).FinishAsync(state is null ? TaskEventDraft.Completed() : TaskEventDraft.Completed(state));
-        return TypedResults.Ok(new SequenceResponse(receipt.FirstSequence));
+        return await FinishAsync(task_id, request, grains, state is null ? TaskEventDraft.Completed() : TaskEventDraft.Completed(state));
     }
 
     private static async Task<IResult> FailAsync(string task_id, HttpRequest request, IGrainFactory grains)
     {
         var body = await RequestJson.ReadObjectAsync(request);
-        var receipt = await (await VisibleTaskAsync(request.HttpContext, grains, task_id)).FinishAsync(TaskEventDraft.Failed(RequestJson.RequiredString(body, "message")));
-        return TypedResults.Ok(new SequenceResponse(receipt.FirstSequence));
+        return await FinishAsync(task_id, request, grains, TaskEventDraft.Failed(RequestJson.RequiredString(body, "message")));
     }
 
     private static async Task<IResult> CancelAsync(string task_id, HttpRequest request, IGrainFactory grains)
     {
         var body = await RequestJson.ReadObjectAsync(request, optional: true);
-        var receipt = await (await VisibleTaskAsync(request.HttpContext, grains, task_id)).FinishAsync(TaskEventDraft.Canceled(RequestJson.OptionalString(body, "reason")));
+        return await FinishAsync(task_id, request, grains, TaskEventDraft.Canceled(RequestJson.OptionalString(body, "reason")));
+    }
+
+    private static async Task<IResult> FinishAsync(string taskId, HttpRequest request, IGrainFactory grains, TaskEventDraft terminal)
+    {
+        var task = await VisibleTaskAsync(request.HttpContext, grains, taskId);
+        return Sequence(request, await task.FinishAsync(PublishRequest.Of(terminal, IdempotencyKeys.Read(request))));
+    }
+
+    private static Microsoft.AspNetCore.Http.HttpResults.Ok<SequenceResponse> Sequence(HttpRequest request, AppendReceipt receipt)
+    {
+        IdempotencyKeys.MarkReplayed(request.HttpContext.Response, receipt);
         return TypedResults.Ok(new SequenceResponse(receipt.FirstSequence));
     }
 
@@ -118,23 +132,18 @@ internal static class TaskEndpoints
             state is null ? null : JsonDocument.Parse(state).RootElement));
     }
 
-    /// <summary>A task of a namespace the caller reaches; any other is reported as not found (tenants never see each other).</summary>
-    private static async Task<ITaskGrain> VisibleTaskAsync(HttpContext context, IGrainFactory grains, string taskId)
-    {
-        var grain = grains.GetGrain<ITaskGrain>(Names.ValidateIdentifier(taskId, "task_id"));
-        if (!Tenancy.Reaches(context.User, "*") && !Tenancy.Reaches(context.User, (await grain.GetInfoAsync()).Execution.Namespace))
-        {
-            throw new TaskNotFoundException(taskId);
-        }
-
-        return grain;
-    }
+    /// <summary>
+    /// A task of the namespace the request acts in. Task ids are unique per namespace, so another tenant's task with the
+    /// same id is simply another task, never seen from here.
+    /// </summary>
+    private static Task<ITaskGrain> VisibleTaskAsync(HttpContext context, IGrainFactory grains, string taskId) =>
+        Task.FromResult(grains.GetTaskGrain(new TaskAddress(Tenancy.Namespace(context), Names.ValidateIdentifier(taskId, "task_id"))));
 
     /// <summary>
     /// The posted context, with defaults: namespace <c>default</c>; a new execution id when none is given (returned in
     /// the answer); the SDK's defaults for the rest (<see cref="WorkflowContext.Normalize"/>).
     /// </summary>
-    private static WorkflowContext ReadContext(JsonObject? context, HttpContext http)
+    private static WorkflowContext ReadContext(JsonObject? context, HttpContext http, RequestKey? key)
     {
         var requested = context is null ? null : RequestJson.OptionalString(context, "namespace");
         if (requested is not null && Names.IsValidNamespace(requested) && !Tenancy.Reaches(http.User, requested))
@@ -142,11 +151,13 @@ internal static class TaskEndpoints
             throw new ApiProblemException(StatusCodes.Status403Forbidden, "forbidden", $"The API key does not reach namespace '{requested}'.", "workflow_context.namespace");
         }
 
-        return ReadContext(context, requested ?? Tenancy.Namespace(http));
+        var @namespace = requested ?? Tenancy.Namespace(http);
+        return ReadContext(context, @namespace,
+            key is null ? "exec_" + Guid.CreateVersion7().ToString("N") : IdempotencyKeys.Derive("exec_", @namespace, key, "execution"));
     }
 
-    private static WorkflowContext ReadContext(JsonObject? context, string @namespace) => new WorkflowContext(
-        WorkflowExecId: (context is null ? null : RequestJson.OptionalString(context, "workflow_exec_id")) ?? "exec_" + Guid.CreateVersion7().ToString("N"),
+    private static WorkflowContext ReadContext(JsonObject? context, string @namespace, string newExecutionId) => new WorkflowContext(
+        WorkflowExecId: (context is null ? null : RequestJson.OptionalString(context, "workflow_exec_id")) ?? newExecutionId,
         WorkflowName: context is null ? null : RequestJson.OptionalString(context, "workflow_name"),
         WorkflowRunId: context is null ? null : RequestJson.OptionalString(context, "workflow_run_id"),
         ParentWorkflowExecId: context is null ? null : RequestJson.OptionalString(context, "parent_workflow_exec_id"),

@@ -24,6 +24,12 @@ internal sealed partial class ProblemMapping(IProblemDetailsService problems, IL
             httpContext.Response.Headers.RetryAfter = retryAfter!.ToString();
         }
 
+        if (problem.Status == StatusCodes.Status503ServiceUnavailable)
+        {
+            // A publish whose outcome is unknown may be stored: repeating it is safe only under the same Idempotency-Key.
+            problem.Extensions["retryable_with_key"] = !HttpMethods.IsPost(httpContext.Request.Method) || IdempotencyKeys.HasKey(httpContext.Request);
+        }
+
         httpContext.Response.StatusCode = problem.Status!.Value;
         if (!await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception }))
         {
@@ -108,7 +114,9 @@ internal sealed partial class ProblemMapping(IProblemDetailsService problems, IL
         TaskNotFoundException => Create(StatusCodes.Status404NotFound, error.ErrorCode, error.Message),
         TaskAlreadyFinishedException finished => Create(StatusCodes.Status409Conflict, error.ErrorCode, error.Message,
             new() { ["task_status"] = finished.Status.ToString().ToLowerInvariant() }),
-        TaskAlreadyExistsException or WorkflowContextConflictException => Create(StatusCodes.Status409Conflict, error.ErrorCode, error.Message),
+        TaskAlreadyExistsException or WorkflowContextConflictException or ProducerFencedException or PublishSequenceGapException =>
+            Create(StatusCodes.Status409Conflict, error.ErrorCode, error.Message),
+        IdempotencyKeyReusedException => Create(StatusCodes.Status422UnprocessableEntity, error.ErrorCode, error.Message, new() { ["field"] = IdempotencyKeys.Header }),
         InvalidIdentifierException invalid => Create(StatusCodes.Status400BadRequest, error.ErrorCode, error.Message, new() { ["field"] = invalid.Field }),
         InvalidStreamNameException or InvalidPayloadException or SubscriptionLimitException => Create(StatusCodes.Status400BadRequest, error.ErrorCode, error.Message),
         _ when error.IsTransient => Create(StatusCodes.Status503ServiceUnavailable, error.ErrorCode, error.Message, new() { ["retry_after_seconds"] = 1 }),

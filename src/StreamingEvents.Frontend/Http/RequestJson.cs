@@ -32,6 +32,7 @@ internal static class RequestJson
         using var body = new MemoryStream();
         await request.Body.CopyToAsync(body, request.HttpContext.RequestAborted);
         var json = body.GetBuffer().AsMemory(0, (int)body.Length);
+        IdempotencyKeys.RecordBody(request.HttpContext, json.Span);
         JsonNode? node;
         try
         {

@@ -30,8 +30,20 @@ internal interface IEventLogStorage
     /// <summary>Reads task rows by their numbers within one stream.</summary>
     Task<IReadOnlyList<StoredTask>> ReadTasksAsync(long streamId, IReadOnlyCollection<int> taskNos, CancellationToken cancellationToken);
 
-    /// <summary>Finds a task by id across all streams.</summary>
-    Task<TaskLocation?> FindTaskAsync(string taskId, CancellationToken cancellationToken);
+    /// <summary>Finds a task by id in a namespace (across its streams).</summary>
+    Task<TaskLocation?> FindTaskAsync(string @namespace, string taskId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The <c>broker_sequence</c>s of the last <paramref name="count"/> events of task <paramref name="taskNo"/> up to
+    /// <paramref name="throughSequence"/>, newest first (fewer if retention removed the older ones).
+    /// </summary>
+    Task<IReadOnlyList<long>> ReadTaskSequencesAsync(long streamId, int taskNo, long throughSequence, int count, CancellationToken cancellationToken);
+
+    /// <summary>An idempotency key of a namespace and what it published, with the stream it published to.</summary>
+    Task<(long StreamId, StoredRequestKey Key)?> FindRequestKeyAsync(string @namespace, string key, CancellationToken cancellationToken);
+
+    /// <summary>Forgets idempotency keys stored before <paramref name="before"/>; returns how many.</summary>
+    Task<int> DeleteRequestKeysAsync(DateTimeOffset before, CancellationToken cancellationToken);
 
     /// <summary>Deletes a stream's events below <paramref name="before"/>; the numbering is untouched.</summary>
     Task<TrimResult> TrimAsync(long streamId, long before, CancellationToken cancellationToken);

@@ -34,11 +34,15 @@ internal sealed class EventLogState
 
     public Dictionary<string, StoredTask> OpenTasks { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The publishers of the open tasks, by task number.</summary>
+    public Dictionary<int, ProducerState> Producers { get; } = [];
+
     public bool Exists => StreamId is not null;
 
     public void Load(StreamRecord? record)
     {
         OpenTasks.Clear();
+        Producers.Clear();
         if (record is null)
         {
             StreamId = null;
@@ -62,6 +66,18 @@ internal sealed class EventLogState
         {
             OpenTasks[task.TaskId] = task;
         }
+
+        foreach (var producer in record.Producers)
+        {
+            Producers[producer.TaskNo] = producer;
+        }
+
+        // Streams written before publishers were recorded: their open tasks get a publisher at epoch 1 that has published
+        // nothing sequenced yet, so the first sequenced request after the upgrade is accepted from publish sequence 1.
+        foreach (var task in record.OpenTasks.Where(t => !Producers.ContainsKey(t.TaskNo)))
+        {
+            Producers[task.TaskNo] = ProducerState.Started(task.TaskNo, task.StartedSequence);
+        }
     }
 }
 
@@ -78,6 +94,7 @@ internal interface IPersistentEventLog
 
     /// <summary>Appends durably, conditional on <see cref="EventLogState.Head"/>, and applies the append to the state.</summary>
     /// <exception cref="StreamWriteConflictException">Another writer moved the head; nothing was written.</exception>
+    /// <exception cref="TaskAlreadyExistsException">A new task's id is taken in the namespace; nothing was written.</exception>
     /// <exception cref="StorageUnavailableException">The outcome is unknown.</exception>
     Task AppendAsync(StreamAppend append);
 
@@ -90,14 +107,21 @@ internal interface IPersistentEventLog
 
     Task<long> FindRetentionBoundaryAsync(long keepBytes, long minTimestampUnixNanoseconds);
 
-    /// <summary>Finds a task by id (in any stream).</summary>
+    /// <summary>Finds a task by id in this stream's namespace (in any of its streams).</summary>
     Task<TaskLocation?> FindTaskAsync(string taskId);
+
+    /// <summary>The last <paramref name="count"/> numbers of a task's events up to <paramref name="throughSequence"/>, newest first.</summary>
+    Task<IReadOnlyList<long>> ReadTaskSequencesAsync(int taskNo, long throughSequence, int count);
+
+    /// <summary>An idempotency key of this stream's namespace, and the stream it published to.</summary>
+    Task<(long StreamId, StoredRequestKey Key)?> FindRequestKeyAsync(string key);
 }
 
 internal sealed class PersistentEventLog : IPersistentEventLog, ILifecycleObserver
 {
     private readonly IEventLogStorage _storage;
     private readonly string _streamKey;
+    private readonly string _namespace;
     private readonly TimeProvider _time;
 
     public PersistentEventLog(IGrainContext context, IEventLogStorage storage, TimeProvider time)
@@ -105,6 +129,7 @@ internal sealed class PersistentEventLog : IPersistentEventLog, ILifecycleObserv
         _storage = storage;
         _time = time;
         _streamKey = context.GrainId.Key.ToString()!;
+        _namespace = ExecutionId.Parse(_streamKey).Namespace;
         context.ObservableLifecycle.Subscribe(nameof(PersistentEventLog), GrainLifecycleStage.SetupState, this);
     }
 
@@ -131,9 +156,12 @@ internal sealed class PersistentEventLog : IPersistentEventLog, ILifecycleObserv
     public async Task AppendAsync(StreamAppend append)
     {
         var outcome = await GuardAsync(() => _storage.AppendAsync(append, CancellationToken.None));
-        if (outcome == AppendOutcome.Conflict)
+        switch (outcome)
         {
-            throw new StreamWriteConflictException(_streamKey);
+            case AppendOutcome.Conflict:
+                throw new StreamWriteConflictException(_streamKey);
+            case AppendOutcome.TaskIdTaken:
+                throw new TaskAlreadyExistsException(append.NewTasks.Count == 1 ? append.NewTasks[0].TaskId : string.Join(", ", append.NewTasks.Select(t => t.TaskId)));
         }
 
         State.Head = append.NewHead;
@@ -151,6 +179,12 @@ internal sealed class PersistentEventLog : IPersistentEventLog, ILifecycleObserv
         foreach (var finished in append.FinishedTasks)
         {
             State.OpenTasks.Remove(finished.TaskId);
+        }
+
+        State.Producers.Clear();
+        foreach (var producer in append.Producers)
+        {
+            State.Producers[producer.TaskNo] = producer;
         }
     }
 
@@ -182,7 +216,15 @@ internal sealed class PersistentEventLog : IPersistentEventLog, ILifecycleObserv
             : Task.FromResult(State.Oldest);
 
     public Task<TaskLocation?> FindTaskAsync(string taskId) =>
-        GuardAsync(() => _storage.FindTaskAsync(taskId, CancellationToken.None));
+        GuardAsync(() => _storage.FindTaskAsync(_namespace, taskId, CancellationToken.None));
+
+    public Task<IReadOnlyList<long>> ReadTaskSequencesAsync(int taskNo, long throughSequence, int count) =>
+        State.StreamId is { } id
+            ? GuardAsync(() => _storage.ReadTaskSequencesAsync(id, taskNo, throughSequence, count, CancellationToken.None))
+            : Task.FromResult<IReadOnlyList<long>>([]);
+
+    public Task<(long StreamId, StoredRequestKey Key)?> FindRequestKeyAsync(string key) =>
+        GuardAsync(() => _storage.FindRequestKeyAsync(_namespace, key, CancellationToken.None));
 
     /// <summary>Storage drivers throw their own exception types; callers see one typed, retriable error.</summary>
     private async Task<T> GuardAsync<T>(Func<Task<T>> operation)

@@ -9,37 +9,42 @@ internal static class StoredRows
     /// <summary>Stream columns, in the order <see cref="ReadStream"/> reads them (alias <c>s</c>).</summary>
     public const string StreamColumns =
         "s.id, s.namespace, s.workflow_exec_id, s.workflow_name, s.workflow_run_id, s.root_workflow_exec_id, s.parent_workflow_exec_id, " +
-        "s.head, s.oldest, s.retained_bytes, s.task_count, s.last_event_at";
+        "s.head, s.oldest, s.retained_bytes, s.task_count, s.last_event_at, s.producers";
 
     /// <summary>Task columns, in the order <see cref="ReadTask"/> reads them (alias <c>t</c>).</summary>
     public const string TaskColumns =
-        "t.task_no, t.task_id, t.topic, t.workflow_run_id, t.metadata, t.status, t.started_seq, t.terminal_seq, t.activity_name, t.activity_id";
+        "t.task_no, t.task_id, t.topic, t.workflow_run_id, t.metadata, t.status, t.started_seq, t.terminal_seq, t.activity_name, t.activity_id, " +
+        "t.producer_id, t.terminal_pseq, t.terminal_epoch";
 
     /// <summary>Event columns, in the order <see cref="ReadEvent"/> reads them.</summary>
     public const string EventColumns = "seq, ts, task_no, kind, body";
 
     public static StreamRecord ReadStream(DbDataReader reader, Func<DbDataReader, int, DateTimeOffset> readTime) => new(
         StreamId: reader.GetInt64(0),
-        Context: new WorkflowContext(
-            WorkflowExecId: reader.GetString(2),
-            WorkflowName: reader.GetString(3),
-            WorkflowRunId: reader.GetString(4),
-            ParentWorkflowExecId: reader.IsDBNull(6) ? null : reader.GetString(6),
-            RootWorkflowExecId: reader.GetString(5),
-            Namespace: reader.GetString(1)),
+        Context: ReadContext(reader),
         Head: reader.GetInt64(7),
         Oldest: reader.GetInt64(8),
         RetainedBytes: reader.GetInt64(9),
         TaskCount: reader.GetInt32(10),
         LastEventAt: readTime(reader, 11),
-        OpenTasks: []);
-
-    /// <summary>Reads <see cref="StreamColumns"/> followed by <c>s.open_tasks</c>.</summary>
-    public static ExecutionSummary ReadExecution(DbDataReader reader, Func<DbDataReader, int, DateTimeOffset> readTime)
+        OpenTasks: [])
     {
-        var stream = ReadStream(reader, readTime);
-        return new ExecutionSummary(stream.StreamId, stream.Context, stream.Head, stream.Oldest, stream.TaskCount, reader.GetInt32(12), stream.LastEventAt);
-    }
+        Producers = reader.IsDBNull(12) ? [] : ProducerStates.Decode(reader.GetFieldValue<byte[]>(12)),
+    };
+
+    /// <summary>Execution columns, in the order <see cref="ReadExecution"/> reads them (alias <c>s</c>).</summary>
+    public const string ExecutionColumns =
+        "s.id, s.namespace, s.workflow_exec_id, s.workflow_name, s.workflow_run_id, s.root_workflow_exec_id, s.parent_workflow_exec_id, " +
+        "s.head, s.oldest, s.retained_bytes, s.task_count, s.last_event_at, s.open_tasks";
+
+    public static ExecutionSummary ReadExecution(DbDataReader reader, Func<DbDataReader, int, DateTimeOffset> readTime) => new(
+        StreamId: reader.GetInt64(0),
+        Context: ReadContext(reader),
+        Head: reader.GetInt64(7),
+        OldestRetained: reader.GetInt64(8),
+        TaskCount: reader.GetInt32(10),
+        OpenTasks: reader.GetInt32(12),
+        LastEventAt: readTime(reader, 11));
 
     /// <summary>
     /// The filter of an execution query on <c>se_streams s</c>, with positional parameters <c>$1</c> (namespace) to
@@ -53,6 +58,14 @@ internal static class StoredRows
         $" AND ({parameterPrefix}5 IS NULL OR s.parent_workflow_exec_id = {parameterPrefix}5)" +
         (newestFirst ? $" AND s.id < {parameterPrefix}6 ORDER BY s.id DESC" : $" AND s.id > {parameterPrefix}6 ORDER BY s.id");
 
+    private static WorkflowContext ReadContext(DbDataReader reader) => new(
+        WorkflowExecId: reader.GetString(2),
+        WorkflowName: reader.GetString(3),
+        WorkflowRunId: reader.GetString(4),
+        ParentWorkflowExecId: reader.IsDBNull(6) ? null : reader.GetString(6),
+        RootWorkflowExecId: reader.GetString(5),
+        Namespace: reader.GetString(1));
+
     public static StoredTask ReadTask(DbDataReader reader, int offset) => new(
         TaskNo: reader.GetInt32(offset),
         TaskId: reader.GetString(offset + 1),
@@ -65,6 +78,9 @@ internal static class StoredRows
     {
         ActivityName = reader.IsDBNull(offset + 8) ? null : reader.GetString(offset + 8),
         ActivityId = reader.IsDBNull(offset + 9) ? null : reader.GetString(offset + 9),
+        ProducerId = reader.IsDBNull(offset + 10) ? null : reader.GetString(offset + 10),
+        TerminalPublishSequence = reader.IsDBNull(offset + 11) ? null : reader.GetInt64(offset + 11),
+        TerminalEpoch = reader.IsDBNull(offset + 12) ? null : reader.GetInt32(offset + 12),
     };
 
     public static StoredEvent ReadEvent(DbDataReader reader)

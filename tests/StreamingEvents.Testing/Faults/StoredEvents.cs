@@ -5,8 +5,10 @@ using Npgsql;
 namespace StreamingEvents.Testing.Faults;
 
 /// <summary>One stored event as the checks need it: its number, whether it is a state update, and its payload.</summary>
-public readonly record struct StoredValue(long Sequence, bool IsUpdate, string Payload)
+public readonly record struct StoredValue(long Sequence, bool IsUpdate, string Payload, EventType Type = EventType.CustomTaskInProgress)
 {
+    public bool IsTerminal => Type.IsTerminal();
+
     public int? Value => int.TryParse(Payload, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) ? value : null;
 }
 
@@ -24,7 +26,8 @@ public static class StoredEvents
             events.AddRange(page.Events.Select(e => new StoredValue(
                 e.BrokerSequence, e.EventType == EventType.CustomTaskInProgress, e.EventType is EventType.CustomTaskInProgress or EventType.CustomTaskStarted
                     ? e.GetTaskAttributes().Payload?.Value.GetRawText() ?? string.Empty
-                    : string.Empty)));
+                    : string.Empty,
+                e.EventType)));
             if (page.ReachedHead)
             {
                 return events;
@@ -56,7 +59,7 @@ public static class StoredEvents
         while (await reader.ReadAsync())
         {
             var type = (EventType)(reader.GetInt16(1) & 0xFF);
-            events.Add(new StoredValue(reader.GetInt64(0), type == EventType.CustomTaskInProgress, Encoding.UTF8.GetString((byte[])reader[2])));
+            events.Add(new StoredValue(reader.GetInt64(0), type == EventType.CustomTaskInProgress, Encoding.UTF8.GetString((byte[])reader[2]), type));
         }
 
         return (headValue, events);
@@ -98,6 +101,28 @@ public static class StoredEvents
     {
         var duplicate = stored.Where(e => e.IsUpdate).GroupBy(e => e.Payload, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         Assert.True(duplicate is null, $"Value {duplicate?.Key} is stored under {string.Join(", ", duplicate?.Select(e => e.Sequence) ?? [])}.");
+    }
+
+    /// <summary>
+    /// Exactly once, checked after the publisher's handle was disposed (which sends again what stayed unresolved): every
+    /// value acknowledged or left with an unknown outcome is stored once, in publish order; no refused value is stored;
+    /// the task has exactly one terminal event.
+    /// </summary>
+    public static void AssertEveryPublishStoredOnce(IReadOnlyList<StoredValue> stored, Publisher publisher, EventType terminal = EventType.CustomTaskCompleted)
+    {
+        var who = publisher.Execution.WorkflowExecId;
+        var values = stored.Where(e => e.IsUpdate).Select(e => e.Value ?? throw new InvalidOperationException($"{who}: update '{e.Payload}' is not a value.")).ToList();
+        for (var i = 1; i < values.Count; i++)
+        {
+            Assert.True(values[i] > values[i - 1], $"{who}: value {values[i]} is stored after {values[i - 1]} (a repeat, or out of publish order).");
+        }
+
+        var unknown = publisher.Failures.Where(f => f.Exception is PublishOutcomeUnknownException).Select(f => f.Value);
+        var expected = publisher.Acks.Select(a => a.Value).Concat(unknown).Order().ToList();
+        var refusedButStored = publisher.Failures.Where(f => f.Exception is not PublishOutcomeUnknownException).Select(f => f.Value).Intersect(values).ToList();
+        Assert.True(refusedButStored.Count == 0, $"{who}: refused values are stored: {string.Join(", ", refusedButStored)}.");
+        Assert.Equal(expected, values);
+        Assert.Equal([terminal], stored.Where(e => e.IsTerminal).Select(e => e.Type));
     }
 
     /// <summary>Updates that failed (not acknowledged) but are stored anyway: their outcome was unknown to the publisher.</summary>

@@ -34,19 +34,27 @@ public sealed class TaskHandleDeltaTests
     }
 
     [Fact]
-    public async Task After_a_failed_update_the_next_one_carries_the_whole_state_then_patches_resume()
+    public async Task An_update_sent_again_carries_the_same_patch_and_a_refused_one_leaves_the_base_of_the_next()
     {
-        _grain.FailUpdate = (call, _) => call == 1 ? new StorageUnavailableException("unknown outcome") : null;
+        _grain.LoseUpdateAnswer = call => call == 1 ? new TimeoutException("the answer was lost") : null;
+        _grain.FailUpdate = (call, _) => call == 3 ? new EventTooLargeException(1_048_600, StreamingLimits.MaxEventBytes) : null;
         var handle = Handle(new Text(Prefix + "a"));
 
         await handle.UpdateStateAsync(new Text(Prefix + "ab")).Within();
-        await Assert.ThrowsAsync<StorageUnavailableException>(() => handle.UpdateStateAsync(new Text(Prefix + "abc")).Within());
-        await handle.UpdateStateAsync(new Text(Prefix + "abcd")).Within();
+        await handle.UpdateStateAsync(new Text(Prefix + "abc")).Within();
+        await Assert.ThrowsAsync<EventTooLargeException>(() => handle.UpdateStateAsync(new Text(Prefix + "abcd")).Within());
         await handle.UpdateStateAsync(new Text(Prefix + "abcde")).Within();
 
-        var encodings = _grain.UpdateCalls.Select(call => Assert.Single(call).Encoding).ToList();
-        Assert.Equal([PayloadEncoding.JsonPatch, PayloadEncoding.JsonPatch, PayloadEncoding.Json, PayloadEncoding.JsonPatch], encodings);
-        Assert.Equal($$"""{"text":"{{Prefix}}abcd"}""", Encoding.UTF8.GetString(_grain.UpdateCalls[2][0].Payload.Span));
+        var calls = _grain.UpdateCalls.Select(call => Encoding.UTF8.GetString(Assert.Single(call).Payload.Span)).ToList();
+        Assert.Equal(calls[1], calls[2]);
+        Assert.All(_grain.Published, draft => Assert.Equal(PayloadEncoding.JsonPatch, draft.Encoding));
+        JsonNode? state = JsonNode.Parse($$"""{"text":"{{Prefix}}a"}""");
+        var rebuilt = _grain.Published.Select(draft =>
+        {
+            state = JsonPatch.Apply(state, JsonNode.Parse(draft.Payload.Span)!.AsArray());
+            return state!["text"]!.GetValue<string>()[Prefix.Length..];
+        }).ToList();
+        Assert.Equal(["ab", "abc", "abcde"], rebuilt);
     }
 
     [Fact]
@@ -67,7 +75,7 @@ public sealed class TaskHandleDeltaTests
 
         JsonNode? state = JsonNode.Parse("""{"text":""}""");
         var rebuilt = new List<string>();
-        foreach (var draft in _grain.UpdateCalls.SelectMany(call => call))
+        foreach (var draft in _grain.Published)
         {
             state = draft.Encoding == PayloadEncoding.JsonPatch
                 ? JsonPatch.Apply(state, JsonNode.Parse(draft.Payload.Span)!.AsArray())
@@ -101,7 +109,8 @@ public sealed class TaskHandleDeltaTests
     private static readonly string Prefix = new('x', 80);
 
     private TaskHandle<Text> Handle(Text initial) =>
-        new(_grain, new TaskStarted("t1", new ExecutionId("default", "e1"), "token", 1), initial, JsonDefaults.State, 16, CancellationToken.None, StateUpdates.Deltas);
+        new(_grain, new TaskStarted("t1", new ExecutionId("default", "e1"), "token", 1), initial, JsonDefaults.State,
+            TaskHandleTests.Settings(maxUpdatesPerCall: 16, updates: StateUpdates.Deltas), CancellationToken.None);
 
     private sealed record Text(string Value)
     {

@@ -263,29 +263,77 @@ public sealed class TaskHandleTests
     [Fact]
     public async Task A_write_conflict_is_retried_and_the_caller_sees_only_the_success()
     {
-        _grain.FailUpdate = (call, _) => call < TaskHandle<Progress>.MaxConflictAttempts - 1 ? new StreamWriteConflictException(Execution.Key) : null;
+        _grain.FailUpdate = (call, _) => call < 2 ? new StreamWriteConflictException(Execution.Key) : null;
         var handle = Handle();
 
         var sequence = await handle.UpdateStateAsync(new Progress(1, "")).Within();
 
         Assert.Equal(2, sequence);
-        Assert.Equal(TaskHandle<Progress>.MaxConflictAttempts, _grain.UpdateCalls.Count);
+        Assert.Equal(3, _grain.UpdateCalls.Count);
         Assert.All(_grain.UpdateCalls, call => Assert.Equal([1], call.Select(Step)));
+        Assert.All(_grain.Requests, request => Assert.Equal((1L, 1), (request.FirstPublishSequence, request.Epoch)));
         Assert.Single(_grain.Published);
     }
 
     [Fact]
-    public async Task A_write_conflict_that_persists_surfaces_after_the_last_attempt()
+    public async Task An_update_whose_answer_was_lost_is_sent_again_with_its_numbers_and_stored_once()
     {
-        _grain.FailUpdate = (call, _) => call < 3 ? new StreamWriteConflictException(Execution.Key) : null;
+        _grain.LoseUpdateAnswer = call => call == 0 ? new TimeoutException("the answer was lost") : null;
         var handle = Handle();
 
-        await Assert.ThrowsAsync<StreamWriteConflictException>(() => handle.UpdateStateAsync(new Progress(1, "")).Within());
+        var sequence = await handle.UpdateStateAsync(new Progress(1, "once")).Within();
 
-        Assert.Equal(3, TaskHandle<Progress>.MaxConflictAttempts);
-        Assert.Equal(3, _grain.UpdateCalls.Count);
+        Assert.Equal(2, sequence);
+        Assert.Equal([1L, 1L], _grain.Requests.Select(r => r.FirstPublishSequence));
+        Assert.Equal([1], _grain.Published.Select(Step));
+        Assert.Equal(3, await handle.UpdateStateAsync(new Progress(2, "next")).Within());
+        Assert.Equal(2L, _grain.Requests[^1].FirstPublishSequence);
+    }
+
+    [Fact]
+    public async Task An_outcome_unknown_past_the_budget_surfaces_and_the_update_is_sent_again_first_with_its_numbers()
+    {
+        var down = true;
+        _grain.LoseUpdateAnswer = _ => Volatile.Read(ref down) ? new TimeoutException("no answer") : null;
+        var handle = Handle(retryBudget: TimeSpan.FromMilliseconds(200));
+
+        var unknown = await Assert.ThrowsAsync<PublishOutcomeUnknownException>(() => handle.UpdateStateAsync(new Progress(1, "first")).Within());
+        Assert.True(unknown.Attempts > 1);
+        Assert.IsType<TimeoutException>(unknown.InnerException);
+        Volatile.Write(ref down, false);
+
+        // The first update was stored by its first attempt: the next publish sends it again first, and it is not stored twice.
+        Assert.Equal(3, await handle.UpdateStateAsync(new Progress(2, "second")).Within());
+        Assert.Equal([1, 2], _grain.Published.Select(Step));
+        Assert.Equal([1L, 2L], _grain.Requests.Select(r => r.FirstPublishSequence).Distinct());
+    }
+
+    [Fact]
+    public async Task A_refused_update_takes_no_publish_sequence_so_the_next_one_leaves_no_gap()
+    {
+        _grain.FailUpdate = (call, _) => call == 0 ? new EventTooLargeException(1_048_600, StreamingLimits.MaxEventBytes) : null;
+        var handle = Handle();
+
+        await Assert.ThrowsAsync<EventTooLargeException>(() => handle.UpdateStateAsync(new Progress(1, "refused")).Within());
+
+        Assert.Equal(2, await handle.UpdateStateAsync(new Progress(2, "stored")).Within());
+        Assert.Equal([1L, 1L], _grain.Requests.Select(r => r.FirstPublishSequence));
+        Assert.Equal([2], _grain.Published.Select(Step));
+    }
+
+    [Fact]
+    public async Task A_fenced_publisher_is_refused_and_sends_nothing_more()
+    {
+        _grain.Epoch = 2;
+        var handle = Handle();
+
+        var fenced = await Assert.ThrowsAsync<ProducerFencedException>(() => handle.UpdateStateAsync(new Progress(1, "")).Within());
+        var later = await Assert.ThrowsAsync<ProducerFencedException>(() => handle.UpdateStateAsync(new Progress(2, "")).Within());
+
+        Assert.Equal((1, 2), (fenced.Epoch, fenced.CurrentEpoch));
+        Assert.Same(fenced, later);
+        Assert.Single(_grain.Requests);
         Assert.Empty(_grain.Published);
-        Assert.Equal(2, await handle.UpdateStateAsync(new Progress(2, "")).Within());
     }
 
     [Fact]
@@ -301,18 +349,52 @@ public sealed class TaskHandleTests
     }
 
     [Fact]
-    public async Task A_terminal_event_that_failed_to_publish_is_published_again_by_dispose()
+    public async Task A_failure_whose_outcome_stayed_unknown_is_the_terminal_event_dispose_sends_again_not_completed()
     {
-        _grain.FailFinish = (call, _) => call == 0 ? new StorageUnavailableException("no storage") : null;
-        var handle = Handle();
+        var down = true;
+        _grain.LoseFinishAnswer = _ => Volatile.Read(ref down) ? new SiloUnavailableException("the silo died") : null;
+        var handle = Handle(retryBudget: TimeSpan.FromMilliseconds(200));
 
-        await Assert.ThrowsAsync<StorageUnavailableException>(() => handle.CompleteAsync().Within());
-        Assert.False(handle.IsFinishing);
-        Assert.Equal(CustomTaskStatus.Running, handle.Status);
+        await Assert.ThrowsAsync<PublishOutcomeUnknownException>(() => handle.FailAsync("it broke").Within());
+        Assert.True(handle.IsFinishing);
+        Volatile.Write(ref down, false);
         await handle.DisposeAsync().AsTask().Within();
 
-        Assert.Equal(2, _grain.FinishCalls.Count);
+        Assert.All(_grain.FinishCalls, call => Assert.Equal(EventType.CustomTaskFailed, call.Type));
+        Assert.Equal([EventType.CustomTaskFailed], _grain.Published.Select(e => e.Type));
+        Assert.Equal(CustomTaskStatus.Failed, handle.Status);
+    }
+
+    [Fact]
+    public async Task A_terminal_event_that_was_never_stored_is_sent_again_by_dispose()
+    {
+        var down = true;
+        _grain.FailFinish = (_, _) => Volatile.Read(ref down) ? new StorageUnavailableException("no storage") : null;
+        var handle = Handle(retryBudget: TimeSpan.FromMilliseconds(200));
+
+        await Assert.ThrowsAsync<PublishOutcomeUnknownException>(() => handle.CompleteAsync().Within());
+        Assert.Equal(CustomTaskStatus.Running, handle.Status);
+        Volatile.Write(ref down, false);
+        await handle.DisposeAsync().AsTask().Within();
+
+        Assert.Equal([EventType.CustomTaskCompleted], _grain.Published.Select(e => e.Type));
         Assert.Equal(CustomTaskStatus.Completed, handle.Status);
+    }
+
+    [Fact]
+    public async Task Canceling_an_update_after_it_was_queued_does_not_unpublish_it()
+    {
+        var (held, release) = HoldFirstUpdate();
+        var handle = Handle();
+        using var cancel = new CancellationTokenSource();
+
+        var update = handle.UpdateStateAsync(new Progress(1, ""), cancel.Token);
+        await held.Within();
+        await cancel.CancelAsync();
+        release();
+
+        Assert.Equal(2, await update.Within());
+        Assert.Equal([1], _grain.Published.Select(Step));
     }
 
     [Fact]
@@ -358,8 +440,7 @@ public sealed class TaskHandleTests
     public async Task A_publisher_that_outruns_the_grain_waits_for_room_and_its_updates_keep_call_order()
     {
         var (held, release) = HoldFirstUpdate();
-        var handle = new TaskHandle<Progress>(_grain, new TaskStarted("t1", Execution, "progress", 1), new Progress(0, ""), JsonDefaults.State,
-            maxUpdatesPerCall: 2, CancellationToken.None, maxPendingUpdates: 3);
+        var handle = Handle(maxUpdatesPerCall: 2, maxPendingUpdates: 3);
 
         var updates = Enumerable.Range(1, 7).Select(i => handle.UpdateStateAsync(new Progress(i, $"s{i}"))).ToList();
         await held.Within();
@@ -380,8 +461,7 @@ public sealed class TaskHandleTests
     public async Task A_publisher_that_must_not_wait_is_refused_beyond_its_backlog_and_nothing_refused_is_published()
     {
         var (held, release) = HoldFirstUpdate();
-        var handle = new TaskHandle<Progress>(_grain, new TaskStarted("t1", Execution, "progress", 1), new Progress(0, ""), JsonDefaults.State,
-            maxUpdatesPerCall: 2, CancellationToken.None, maxPendingUpdates: 3, whenFull: PendingUpdatesFullMode.Throw);
+        var handle = Handle(maxUpdatesPerCall: 2, maxPendingUpdates: 3, whenFull: PendingUpdatesFullMode.Throw);
 
         var updates = Enumerable.Range(1, 7).Select(i => handle.UpdateStateAsync(new Progress(i, $"s{i}"))).ToList();
         await held.Within();
@@ -405,8 +485,14 @@ public sealed class TaskHandleTests
         Assert.Equal([1, 2, 3, 8], published);
     }
 
-    private TaskHandle<Progress> Handle(int maxUpdatesPerCall = 256, Progress? initial = null, CancellationToken lifetime = default) =>
-        new(_grain, new TaskStarted("t1", Execution, "progress", 1), initial ?? new Progress(0, ""), JsonDefaults.State, maxUpdatesPerCall, lifetime);
+    private TaskHandle<Progress> Handle(int maxUpdatesPerCall = 256, Progress? initial = null,
+        int maxPendingUpdates = 10_000, PendingUpdatesFullMode whenFull = PendingUpdatesFullMode.Wait, TimeSpan? retryBudget = null, CancellationToken lifetime = default) =>
+        new(_grain, new TaskStarted("t1", Execution, "progress", 1), initial ?? new Progress(0, ""), JsonDefaults.State,
+            Settings(maxUpdatesPerCall, maxPendingUpdates, whenFull, retryBudget: retryBudget), lifetime);
+
+    internal static TaskHandleSettings Settings(int maxUpdatesPerCall = 256, int maxPendingUpdates = 10_000, PendingUpdatesFullMode whenFull = PendingUpdatesFullMode.Wait,
+        StateUpdates updates = StateUpdates.WholeState, TimeSpan? retryBudget = null) =>
+        new(maxUpdatesPerCall, 4L * 1024 * 1024, maxPendingUpdates, 16L * 1024 * 1024, whenFull, updates, retryBudget ?? TimeSpan.FromSeconds(30), TimeProvider.System);
 
     /// <summary>Holds the grain's first update call until released, so that later updates queue up behind it.</summary>
     private (Task Held, Action Release) HoldFirstUpdate()

@@ -7,8 +7,10 @@ namespace StreamingEvents.Storage.Postgres;
 
 /// <summary>
 /// The event log on PostgreSQL. Appends from all stream grains of a silo are group-committed: one statement per batch
-/// updates every stream's head conditionally and inserts the events, new tasks and task status changes of exactly the
-/// streams whose head matched — so a stale writer fails alone while the rest of the batch commits.
+/// updates every stream's head (and its open tasks' publishers) conditionally and inserts the events, new tasks, task
+/// status changes and idempotency keys of exactly the streams whose head matched — so a stale writer fails alone while
+/// the rest of the batch commits. A new task whose id is taken in its namespace fails the statement; the batch's appends
+/// are then committed one by one, so that only that stream's append is refused.
 /// </summary>
 internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposable
 {
@@ -19,9 +21,10 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
                    retained_bytes = st.retained_bytes + u.added_bytes,
                    task_count = u.task_count,
                    open_tasks = st.open_tasks + u.open_delta,
+                   producers = u.producers,
                    last_event_at = @now
-              FROM unnest(@s_id, @s_expected, @s_head, @s_bytes, @s_tasks, @s_open)
-                   AS u(id, expected, new_head, added_bytes, task_count, open_delta)
+              FROM unnest(@s_id, @s_expected, @s_head, @s_bytes, @s_tasks, @s_open, @s_producers)
+                   AS u(id, expected, new_head, added_bytes, task_count, open_delta, producers)
              WHERE st.id = u.id AND st.head = u.expected
             RETURNING st.id
         ), ev AS (
@@ -30,20 +33,34 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
               FROM unnest(@e_stream, @e_seq, @e_ts, @e_task, @e_kind, @e_body) AS x(stream_id, seq, ts, task_no, kind, body)
              WHERE x.stream_id IN (SELECT id FROM s)
         ), nt AS (
-            INSERT INTO se_tasks (stream_id, task_no, task_id, topic, workflow_run_id, metadata, status, started_seq, terminal_seq, activity_name, activity_id)
-            SELECT x.stream_id, x.task_no, x.task_id, x.topic, x.run_id, x.metadata, x.status, x.started, x.terminal, x.activity_name, x.activity_id
-              FROM unnest(@t_stream, @t_no, @t_id, @t_topic, @t_run, @t_meta, @t_status, @t_started, @t_terminal, @t_activity_name, @t_activity_id)
-                   AS x(stream_id, task_no, task_id, topic, run_id, metadata, status, started, terminal, activity_name, activity_id)
+            INSERT INTO se_tasks (stream_id, task_no, namespace, task_id, topic, workflow_run_id, metadata, status, started_seq, terminal_seq,
+                                  activity_name, activity_id, producer_id, terminal_pseq, terminal_epoch)
+            SELECT x.stream_id, x.task_no, x.namespace, x.task_id, x.topic, x.run_id, x.metadata, x.status, x.started, x.terminal,
+                   x.activity_name, x.activity_id, x.producer_id, x.terminal_pseq, x.terminal_epoch
+              FROM unnest(@t_stream, @t_no, @t_ns, @t_id, @t_topic, @t_run, @t_meta, @t_status, @t_started, @t_terminal,
+                          @t_activity_name, @t_activity_id, @t_producer, @t_terminal_pseq, @t_terminal_epoch)
+                   AS x(stream_id, task_no, namespace, task_id, topic, run_id, metadata, status, started, terminal,
+                        activity_name, activity_id, producer_id, terminal_pseq, terminal_epoch)
              WHERE x.stream_id IN (SELECT id FROM s)
-            ON CONFLICT DO NOTHING
         ), ft AS (
             UPDATE se_tasks AS tk
-               SET status = x.status, terminal_seq = x.seq
-              FROM unnest(@f_stream, @f_no, @f_status, @f_seq) AS x(stream_id, task_no, status, seq)
+               SET status = x.status, terminal_seq = x.seq, terminal_pseq = x.pseq, terminal_epoch = x.epoch
+              FROM unnest(@f_stream, @f_no, @f_status, @f_seq, @f_pseq, @f_epoch) AS x(stream_id, task_no, status, seq, pseq, epoch)
              WHERE tk.stream_id = x.stream_id AND tk.task_no = x.task_no AND x.stream_id IN (SELECT id FROM s)
+        ), rk AS (
+            INSERT INTO se_request_keys (namespace, key, stream_id, request_hash, first_seq, count, sequences, created_at)
+            SELECT x.namespace, x.key, x.stream_id, x.hash, x.first_seq, x.count,
+                   CASE WHEN x.sequences = '' THEN NULL ELSE string_to_array(x.sequences, ',')::bigint[] END, @now
+              FROM unnest(@k_ns, @k_key, @k_stream, @k_hash, @k_first, @k_count, @k_sequences)
+                   AS x(namespace, key, stream_id, hash, first_seq, count, sequences)
+             WHERE x.stream_id IN (SELECT id FROM s)
+            ON CONFLICT DO NOTHING
         )
         SELECT id FROM s
         """;
+
+    /// <summary>The unique index that makes task ids unique within a namespace.</summary>
+    private const string TaskIdIndex = "se_tasks_namespace_task_id";
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly TimeProvider _time;
@@ -129,12 +146,37 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
 
     private async Task<IReadOnlyList<AppendOutcome>> CommitAsync(IReadOnlyList<StreamAppend> batch, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await CommitStatementAsync(batch, cancellationToken);
+        }
+        catch (PostgresException exception) when (exception is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: TaskIdIndex })
+        {
+            // Nothing of the batch was written. Find the stream whose new task's id is taken by committing one by one.
+            if (batch.Count == 1)
+            {
+                return [AppendOutcome.TaskIdTaken];
+            }
+
+            var outcomes = new AppendOutcome[batch.Count];
+            for (var i = 0; i < batch.Count; i++)
+            {
+                outcomes[i] = (await CommitAsync([batch[i]], cancellationToken))[0];
+            }
+
+            return outcomes;
+        }
+    }
+
+    private async Task<IReadOnlyList<AppendOutcome>> CommitStatementAsync(IReadOnlyList<StreamAppend> batch, CancellationToken cancellationToken)
+    {
         // One statement checks each stream's head once, so a stream may appear only once per batch. A stream grain has
         // one append in flight at a time; a second one here can only come from another writer with the same view of the
         // head, and at most one of them could win: the later ones are refused as conflicts, writing nothing.
         var seen = new HashSet<long>();
         var appends = batch.Where(a => seen.Add(a.StreamId)).ToList();
 
+        var keyCount = appends.Sum(a => a.Keys.Count);
         var eventCount = appends.Sum(a => a.Events.Count);
         var newTaskCount = appends.Sum(a => a.NewTasks.Count);
         var finishedCount = appends.Sum(a => a.FinishedTasks.Count);
@@ -145,6 +187,7 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
         var sBytes = new long[appends.Count];
         var sTasks = new int[appends.Count];
         var sOpen = new int[appends.Count];
+        var sProducers = new byte[appends.Count][];
 
         var eStream = new long[eventCount];
         var eSeq = new long[eventCount];
@@ -155,6 +198,7 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
 
         var tStream = new long[newTaskCount];
         var tNo = new int[newTaskCount];
+        var tNs = new string[newTaskCount];
         var tId = new string[newTaskCount];
         var tTopic = new string[newTaskCount];
         var tRun = new string[newTaskCount];
@@ -164,13 +208,26 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
         var tTerminal = new long?[newTaskCount];
         var tActivityName = new string?[newTaskCount];
         var tActivityId = new string?[newTaskCount];
+        var tProducer = new string?[newTaskCount];
+        var tTerminalPseq = new long?[newTaskCount];
+        var tTerminalEpoch = new int?[newTaskCount];
 
         var fStream = new long[finishedCount];
         var fNo = new int[finishedCount];
         var fStatus = new short[finishedCount];
         var fSeq = new long[finishedCount];
+        var fPseq = new long?[finishedCount];
+        var fEpoch = new int?[finishedCount];
 
-        int e = 0, t = 0, f = 0;
+        var kNs = new string[keyCount];
+        var kKey = new string[keyCount];
+        var kStream = new long[keyCount];
+        var kHash = new byte[keyCount][];
+        var kFirst = new long[keyCount];
+        var kCount = new int[keyCount];
+        var kSequences = new string[keyCount];
+
+        int e = 0, t = 0, f = 0, k = 0;
         for (var i = 0; i < appends.Count; i++)
         {
             var append = appends[i];
@@ -180,6 +237,7 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
             sBytes[i] = append.AddedBytes;
             sTasks[i] = append.TaskCount;
             sOpen[i] = append.OpenTaskDelta;
+            sProducers[i] = ProducerStates.Encode([.. append.Producers]);
             foreach (var ev in append.Events)
             {
                 eStream[e] = append.StreamId;
@@ -195,6 +253,7 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
             {
                 tStream[t] = append.StreamId;
                 tNo[t] = task.TaskNo;
+                tNs[t] = append.Namespace;
                 tId[t] = task.TaskId;
                 tTopic[t] = task.Topic;
                 tRun[t] = task.WorkflowRunId;
@@ -204,6 +263,9 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
                 tTerminal[t] = task.TerminalSequence;
                 tActivityName[t] = task.ActivityName;
                 tActivityId[t] = task.ActivityId;
+                tProducer[t] = task.ProducerId;
+                tTerminalPseq[t] = task.TerminalPublishSequence;
+                tTerminalEpoch[t] = task.TerminalEpoch;
                 t++;
             }
 
@@ -213,7 +275,21 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
                 fNo[f] = finished.TaskNo;
                 fStatus[f] = (short)finished.Status;
                 fSeq[f] = finished.Sequence;
+                fPseq[f] = finished.PublishSequence;
+                fEpoch[f] = finished.Epoch;
                 f++;
+            }
+
+            foreach (var key in append.Keys)
+            {
+                kNs[k] = key.Namespace;
+                kKey[k] = key.Key;
+                kStream[k] = append.StreamId;
+                kHash[k] = key.RequestHash;
+                kFirst[k] = key.FirstSequence;
+                kCount[k] = key.Count;
+                kSequences[k] = key.Sequences is { } sequences ? string.Join(',', sequences) : string.Empty;
+                k++;
             }
         }
 
@@ -225,6 +301,7 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
         p.AddWithValue("s_bytes", sBytes);
         p.AddWithValue("s_tasks", sTasks);
         p.AddWithValue("s_open", sOpen);
+        p.AddWithValue("s_producers", NpgsqlDbType.Array | NpgsqlDbType.Bytea, sProducers);
         p.AddWithValue("e_stream", eStream);
         p.AddWithValue("e_seq", eSeq);
         p.AddWithValue("e_ts", eTs);
@@ -233,6 +310,7 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
         p.AddWithValue("e_body", NpgsqlDbType.Array | NpgsqlDbType.Bytea, eBody);
         p.AddWithValue("t_stream", tStream);
         p.AddWithValue("t_no", tNo);
+        p.AddWithValue("t_ns", NpgsqlDbType.Array | NpgsqlDbType.Text, tNs);
         p.AddWithValue("t_id", NpgsqlDbType.Array | NpgsqlDbType.Text, tId);
         p.AddWithValue("t_topic", NpgsqlDbType.Array | NpgsqlDbType.Text, tTopic);
         p.AddWithValue("t_run", NpgsqlDbType.Array | NpgsqlDbType.Text, tRun);
@@ -242,10 +320,22 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
         p.AddWithValue("t_terminal", NpgsqlDbType.Array | NpgsqlDbType.Bigint, tTerminal);
         p.AddWithValue("t_activity_name", NpgsqlDbType.Array | NpgsqlDbType.Text, tActivityName);
         p.AddWithValue("t_activity_id", NpgsqlDbType.Array | NpgsqlDbType.Text, tActivityId);
+        p.AddWithValue("t_producer", NpgsqlDbType.Array | NpgsqlDbType.Text, tProducer);
+        p.AddWithValue("t_terminal_pseq", NpgsqlDbType.Array | NpgsqlDbType.Bigint, tTerminalPseq);
+        p.AddWithValue("t_terminal_epoch", NpgsqlDbType.Array | NpgsqlDbType.Integer, tTerminalEpoch);
         p.AddWithValue("f_stream", fStream);
         p.AddWithValue("f_no", fNo);
         p.AddWithValue("f_status", fStatus);
         p.AddWithValue("f_seq", fSeq);
+        p.AddWithValue("f_pseq", NpgsqlDbType.Array | NpgsqlDbType.Bigint, fPseq);
+        p.AddWithValue("f_epoch", NpgsqlDbType.Array | NpgsqlDbType.Integer, fEpoch);
+        p.AddWithValue("k_ns", NpgsqlDbType.Array | NpgsqlDbType.Text, kNs);
+        p.AddWithValue("k_key", NpgsqlDbType.Array | NpgsqlDbType.Text, kKey);
+        p.AddWithValue("k_stream", kStream);
+        p.AddWithValue("k_hash", NpgsqlDbType.Array | NpgsqlDbType.Bytea, kHash);
+        p.AddWithValue("k_first", kFirst);
+        p.AddWithValue("k_count", kCount);
+        p.AddWithValue("k_sequences", NpgsqlDbType.Array | NpgsqlDbType.Text, kSequences);
         p.AddWithValue("now", _time.GetUtcNow());
 
         var committed = new HashSet<long>();
@@ -287,13 +377,49 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
         return await StoredRows.ReadAllAsync(reader, r => StoredRows.ReadTask(r, 0), cancellationToken);
     }
 
-    public async Task<TaskLocation?> FindTaskAsync(string taskId, CancellationToken cancellationToken)
+    public async Task<TaskLocation?> FindTaskAsync(string @namespace, string taskId, CancellationToken cancellationToken)
     {
         await using var command = _dataSource.CreateCommand(
-            $"SELECT s.stream_key, {StoredRows.TaskColumns} FROM se_tasks t JOIN se_streams s ON s.id = t.stream_id WHERE t.task_id = $1");
+            $"SELECT s.stream_key, {StoredRows.TaskColumns} FROM se_tasks t JOIN se_streams s ON s.id = t.stream_id WHERE t.namespace = $1 AND t.task_id = $2");
+        command.Parameters.Add(new() { Value = @namespace });
         command.Parameters.Add(new() { Value = taskId });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? new TaskLocation(reader.GetString(0), StoredRows.ReadTask(reader, 1)) : null;
+    }
+
+    public async Task<IReadOnlyList<long>> ReadTaskSequencesAsync(long streamId, int taskNo, long throughSequence, int count, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(
+            "SELECT seq FROM se_events WHERE stream_id = $1 AND seq <= $2 AND task_no = $3 ORDER BY seq DESC LIMIT $4");
+        command.Parameters.Add(new() { Value = streamId });
+        command.Parameters.Add(new() { Value = throughSequence });
+        command.Parameters.Add(new() { Value = taskNo });
+        command.Parameters.Add(new() { Value = count });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await StoredRows.ReadAllAsync(reader, r => r.GetInt64(0), cancellationToken);
+    }
+
+    public async Task<(long StreamId, StoredRequestKey Key)?> FindRequestKeyAsync(string @namespace, string key, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(
+            "SELECT stream_id, request_hash, first_seq, count, sequences FROM se_request_keys WHERE namespace = $1 AND key = $2");
+        command.Parameters.Add(new() { Value = @namespace });
+        command.Parameters.Add(new() { Value = key });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return (reader.GetInt64(0), new StoredRequestKey(@namespace, key, reader.GetFieldValue<byte[]>(1), reader.GetInt64(2), reader.GetInt32(3),
+            reader.IsDBNull(4) ? null : reader.GetFieldValue<long[]>(4)));
+    }
+
+    public async Task<int> DeleteRequestKeysAsync(DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand("DELETE FROM se_request_keys WHERE created_at < $1");
+        command.Parameters.Add(new() { Value = before });
+        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task<TrimResult> TrimAsync(long streamId, long before, CancellationToken cancellationToken)
@@ -333,7 +459,7 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
     public async Task<IReadOnlyList<ExecutionSummary>> FindExecutionsAsync(ExecutionQuery query, long boundary, bool newestFirst, int limit, CancellationToken cancellationToken)
     {
         await using var command = _dataSource.CreateCommand(
-            $"SELECT {StoredRows.StreamColumns}, s.open_tasks FROM se_streams s WHERE {StoredRows.ExecutionFilter(newestFirst)} LIMIT $7");
+            $"SELECT {StoredRows.ExecutionColumns} FROM se_streams s WHERE {StoredRows.ExecutionFilter(newestFirst)} LIMIT $7");
         command.Parameters.Add(new() { Value = query.Namespace });
         foreach (var value in new[] { query.WorkflowExecId, query.WorkflowName, query.RootWorkflowExecId, query.ParentWorkflowExecId })
         {
@@ -348,7 +474,7 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
 
     public async Task<IReadOnlyList<ExecutionSummary>> GetExecutionsAsync(IReadOnlyCollection<long> streamIds, CancellationToken cancellationToken)
     {
-        await using var command = _dataSource.CreateCommand($"SELECT {StoredRows.StreamColumns}, s.open_tasks FROM se_streams s WHERE s.id = ANY($1)");
+        await using var command = _dataSource.CreateCommand($"SELECT {StoredRows.ExecutionColumns} FROM se_streams s WHERE s.id = ANY($1)");
         command.Parameters.Add(new() { Value = streamIds.ToArray() });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await StoredRows.ReadAllAsync(reader, r => StoredRows.ReadExecution(r, ReadTime), cancellationToken);

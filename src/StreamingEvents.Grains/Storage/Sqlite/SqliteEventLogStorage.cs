@@ -58,6 +58,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
             var writer = new SqliteConnection(_connectionString);
             writer.Open();
             Execute(writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;");
+            AddColumnsOfThisVersion(writer);
             using (var stream = typeof(SqliteEventLogStorage).Assembly.GetManifestResourceStream("StreamingEvents.Sqlite.schema.sql")!)
             using (var reader = new StreamReader(stream))
             {
@@ -102,7 +103,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
             VALUES ($key, $ns, $exec, $name, $run, $root, $parent, $now, $now)
             ON CONFLICT (stream_key) DO NOTHING
             RETURNING id, namespace, workflow_exec_id, workflow_name, workflow_run_id, root_workflow_exec_id, parent_workflow_exec_id,
-                      head, oldest, retained_bytes, task_count, last_event_at
+                      head, oldest, retained_bytes, task_count, last_event_at, producers
             """;
         command.Parameters.AddWithValue("$key", streamKey);
         command.Parameters.AddWithValue("$ns", context.Namespace);
@@ -123,9 +124,28 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
         var writer = await GetWriterAsync();
         lock (writer)
         {
-            return Commit(writer, appends);
+            return CommitOrIsolate(writer, appends);
         }
     }
+
+    /// <summary>
+    /// A new task whose id is taken in its namespace fails the transaction (nothing is written); the appends are then
+    /// committed one by one, so that only that stream's append is refused.
+    /// </summary>
+    private AppendOutcome[] CommitOrIsolate(SqliteConnection writer, IReadOnlyList<StreamAppend> appends)
+    {
+        try
+        {
+            return Commit(writer, appends);
+        }
+        catch (SqliteException exception) when (IsTaskIdTaken(exception))
+        {
+            return appends.Count == 1 ? [AppendOutcome.TaskIdTaken] : [.. appends.Select(append => CommitOrIsolate(writer, [append])[0])];
+        }
+    }
+
+    private static bool IsTaskIdTaken(SqliteException exception) =>
+        exception.SqliteErrorCode == 19 && exception.Message.Contains("se_tasks.namespace, se_tasks.task_id", StringComparison.Ordinal);
 
     private AppendOutcome[] Commit(SqliteConnection writer, IReadOnlyList<StreamAppend> appends)
     {
@@ -137,7 +157,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
         updateStream.CommandText = """
             UPDATE se_streams
                SET head = $head, retained_bytes = retained_bytes + $bytes, task_count = $tasks,
-                   open_tasks = open_tasks + $open, last_event_at = $now
+                   open_tasks = open_tasks + $open, last_event_at = $now, producers = $producers
              WHERE id = $id AND head = $expected
             """;
         var uHead = updateStream.Parameters.Add("$head", SqliteType.Integer);
@@ -147,6 +167,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
         var uNow = updateStream.Parameters.Add("$now", SqliteType.Integer);
         var uId = updateStream.Parameters.Add("$id", SqliteType.Integer);
         var uExpected = updateStream.Parameters.Add("$expected", SqliteType.Integer);
+        var uProducers = updateStream.Parameters.Add("$producers", SqliteType.Blob);
 
         using var insertEvent = writer.CreateCommand();
         insertEvent.Transaction = transaction;
@@ -169,6 +190,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
             uNow.Value = now;
             uId.Value = append.StreamId;
             uExpected.Value = append.ExpectedHead;
+            uProducers.Value = ProducerStates.Encode([.. append.Producers]);
             if (updateStream.ExecuteNonQuery() == 0)
             {
                 outcomes[i] = AppendOutcome.Conflict;
@@ -191,12 +213,16 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
                 using var insertTask = writer.CreateCommand();
                 insertTask.Transaction = transaction;
                 insertTask.CommandText = """
-                    INSERT INTO se_tasks (stream_id, task_no, task_id, topic, workflow_run_id, metadata, status, started_seq, terminal_seq, activity_name, activity_id)
-                    VALUES ($stream, $no, $id, $topic, $run, $meta, $status, $started, $terminal, $activity_name, $activity_id)
-                    ON CONFLICT DO NOTHING
+                    INSERT INTO se_tasks (stream_id, task_no, namespace, task_id, topic, workflow_run_id, metadata, status, started_seq, terminal_seq,
+                                          activity_name, activity_id, producer_id, terminal_pseq, terminal_epoch)
+                    VALUES ($stream, $no, $ns, $id, $topic, $run, $meta, $status, $started, $terminal, $activity_name, $activity_id, $producer, $terminal_pseq, $terminal_epoch)
                     """;
                 insertTask.Parameters.AddWithValue("$stream", append.StreamId);
                 insertTask.Parameters.AddWithValue("$no", task.TaskNo);
+                insertTask.Parameters.AddWithValue("$ns", append.Namespace);
+                insertTask.Parameters.AddWithValue("$producer", (object?)task.ProducerId ?? DBNull.Value);
+                insertTask.Parameters.AddWithValue("$terminal_pseq", (object?)task.TerminalPublishSequence ?? DBNull.Value);
+                insertTask.Parameters.AddWithValue("$terminal_epoch", (object?)task.TerminalEpoch ?? DBNull.Value);
                 insertTask.Parameters.AddWithValue("$id", task.TaskId);
                 insertTask.Parameters.AddWithValue("$topic", task.Topic);
                 insertTask.Parameters.AddWithValue("$run", task.WorkflowRunId);
@@ -213,12 +239,34 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
             {
                 using var finishTask = writer.CreateCommand();
                 finishTask.Transaction = transaction;
-                finishTask.CommandText = "UPDATE se_tasks SET status = $status, terminal_seq = $seq WHERE stream_id = $stream AND task_no = $no";
+                finishTask.CommandText = "UPDATE se_tasks SET status = $status, terminal_seq = $seq, terminal_pseq = $pseq, terminal_epoch = $epoch WHERE stream_id = $stream AND task_no = $no";
                 finishTask.Parameters.AddWithValue("$status", (short)finished.Status);
+                finishTask.Parameters.AddWithValue("$pseq", (object?)finished.PublishSequence ?? DBNull.Value);
+                finishTask.Parameters.AddWithValue("$epoch", (object?)finished.Epoch ?? DBNull.Value);
                 finishTask.Parameters.AddWithValue("$seq", finished.Sequence);
                 finishTask.Parameters.AddWithValue("$stream", append.StreamId);
                 finishTask.Parameters.AddWithValue("$no", finished.TaskNo);
                 finishTask.ExecuteNonQuery();
+            }
+
+            foreach (var key in append.Keys)
+            {
+                using var insertKey = writer.CreateCommand();
+                insertKey.Transaction = transaction;
+                insertKey.CommandText = """
+                    INSERT INTO se_request_keys (namespace, key, stream_id, request_hash, first_seq, count, sequences, created_at)
+                    VALUES ($ns, $key, $stream, $hash, $first, $count, $sequences, $now)
+                    ON CONFLICT DO NOTHING
+                    """;
+                insertKey.Parameters.AddWithValue("$ns", key.Namespace);
+                insertKey.Parameters.AddWithValue("$key", key.Key);
+                insertKey.Parameters.AddWithValue("$stream", append.StreamId);
+                insertKey.Parameters.AddWithValue("$hash", key.RequestHash);
+                insertKey.Parameters.AddWithValue("$first", key.FirstSequence);
+                insertKey.Parameters.AddWithValue("$count", key.Count);
+                insertKey.Parameters.AddWithValue("$sequences", key.Sequences is { } sequences ? string.Join(',', sequences) : DBNull.Value);
+                insertKey.Parameters.AddWithValue("$now", now);
+                insertKey.ExecuteNonQuery();
             }
 
             outcomes[i] = AppendOutcome.Committed;
@@ -257,13 +305,60 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
             return ReadTasks(command);
         });
 
-    public Task<TaskLocation?> FindTaskAsync(string taskId, CancellationToken cancellationToken) => ReadAsync(connection =>
+    public Task<TaskLocation?> FindTaskAsync(string @namespace, string taskId, CancellationToken cancellationToken) => ReadAsync(connection =>
     {
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT s.stream_key, {StoredRows.TaskColumns} FROM se_tasks t JOIN se_streams s ON s.id = t.stream_id WHERE t.task_id = $id";
+        command.CommandText = $"SELECT s.stream_key, {StoredRows.TaskColumns} FROM se_tasks t JOIN se_streams s ON s.id = t.stream_id WHERE t.namespace = $ns AND t.task_id = $id";
+        command.Parameters.AddWithValue("$ns", @namespace);
         command.Parameters.AddWithValue("$id", taskId);
         using var reader = command.ExecuteReader();
         return reader.Read() ? new TaskLocation(reader.GetString(0), StoredRows.ReadTask(reader, 1)) : null;
+    });
+
+    public Task<IReadOnlyList<long>> ReadTaskSequencesAsync(long streamId, int taskNo, long throughSequence, int count, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<long>>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT seq FROM se_events WHERE stream_id = $id AND seq <= $through AND task_no = $task ORDER BY seq DESC LIMIT $count";
+            command.Parameters.AddWithValue("$id", streamId);
+            command.Parameters.AddWithValue("$through", throughSequence);
+            command.Parameters.AddWithValue("$task", taskNo);
+            command.Parameters.AddWithValue("$count", count);
+            using var reader = command.ExecuteReader();
+            var sequences = new List<long>();
+            while (reader.Read())
+            {
+                sequences.Add(reader.GetInt64(0));
+            }
+
+            return sequences;
+        });
+
+    public Task<(long StreamId, StoredRequestKey Key)?> FindRequestKeyAsync(string @namespace, string key, CancellationToken cancellationToken) =>
+        ReadAsync<(long, StoredRequestKey)?>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT stream_id, request_hash, first_seq, count, sequences FROM se_request_keys WHERE namespace = $ns AND key = $key";
+            command.Parameters.AddWithValue("$ns", @namespace);
+            command.Parameters.AddWithValue("$key", key);
+            using var reader = command.ExecuteReader();
+            if (!reader.Read())
+            {
+                return null;
+            }
+
+            long[]? sequences = reader.IsDBNull(4)
+                ? null
+                : [.. reader.GetString(4).Split(',').Select(n => long.Parse(n, System.Globalization.CultureInfo.InvariantCulture))];
+            return (reader.GetInt64(0), new StoredRequestKey(@namespace, key, reader.GetFieldValue<byte[]>(1), reader.GetInt64(2), reader.GetInt32(3), sequences));
+        });
+
+    public Task<int> DeleteRequestKeysAsync(DateTimeOffset before, CancellationToken cancellationToken) => WriteAsync(writer =>
+    {
+        using var command = writer.CreateCommand();
+        command.CommandText = "DELETE FROM se_request_keys WHERE created_at < $before";
+        command.Parameters.AddWithValue("$before", before.ToUnixTimeMilliseconds());
+        return command.ExecuteNonQuery();
     });
 
     public Task<TrimResult> TrimAsync(long streamId, long before, CancellationToken cancellationToken) => WriteAsync(writer =>
@@ -312,7 +407,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
         ReadAsync<IReadOnlyList<ExecutionSummary>>(connection =>
         {
             using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT {StoredRows.StreamColumns}, s.open_tasks FROM se_streams s WHERE {StoredRows.ExecutionFilter(newestFirst, "$p")} LIMIT $p7";
+            command.CommandText = $"SELECT {StoredRows.ExecutionColumns} FROM se_streams s WHERE {StoredRows.ExecutionFilter(newestFirst, "$p")} LIMIT $p7";
             command.Parameters.AddWithValue("$p1", query.Namespace);
             command.Parameters.AddWithValue("$p2", (object?)query.WorkflowExecId ?? DBNull.Value);
             command.Parameters.AddWithValue("$p3", (object?)query.WorkflowName ?? DBNull.Value);
@@ -327,7 +422,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
         ReadAsync<IReadOnlyList<ExecutionSummary>>(connection =>
         {
             using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT {StoredRows.StreamColumns}, s.open_tasks FROM se_streams s WHERE s.id IN (SELECT value FROM json_each($ids))";
+            command.CommandText = $"SELECT {StoredRows.ExecutionColumns} FROM se_streams s WHERE s.id IN (SELECT value FROM json_each($ids))";
             command.Parameters.AddWithValue("$ids", "[" + string.Join(',', streamIds) + "]");
             return ReadExecutions(command);
         });
@@ -392,6 +487,53 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
             connection.Open();
             return read(connection);
         });
+    }
+
+    /// <summary>
+    /// A file made by an earlier version lacks this version's columns, and SQLite has no <c>ADD COLUMN IF NOT EXISTS</c>:
+    /// add the missing ones (task namespaces copied from their streams) before the schema script runs.
+    /// </summary>
+    private static void AddColumnsOfThisVersion(SqliteConnection writer)
+    {
+        if (!HasTable(writer, "se_tasks"))
+        {
+            return;
+        }
+
+        using var transaction = writer.BeginTransaction();
+        AddColumn("se_streams", "producers", "BLOB NULL");
+        if (AddColumn("se_tasks", "namespace", "TEXT NOT NULL DEFAULT ''"))
+        {
+            Execute(writer, "UPDATE se_tasks SET namespace = (SELECT s.namespace FROM se_streams s WHERE s.id = se_tasks.stream_id)");
+        }
+
+        AddColumn("se_tasks", "producer_id", "TEXT NULL");
+        AddColumn("se_tasks", "terminal_pseq", "INTEGER NULL");
+        AddColumn("se_tasks", "terminal_epoch", "INTEGER NULL");
+        transaction.Commit();
+
+        bool AddColumn(string table, string column, string definition)
+        {
+            using var check = writer.CreateCommand();
+            check.CommandText = "SELECT count(*) FROM pragma_table_info($table) WHERE name = $column";
+            check.Parameters.AddWithValue("$table", table);
+            check.Parameters.AddWithValue("$column", column);
+            if ((long)check.ExecuteScalar()! > 0)
+            {
+                return false;
+            }
+
+            Execute(writer, $"ALTER TABLE {table} ADD COLUMN {column} {definition}");
+            return true;
+        }
+    }
+
+    private static bool HasTable(SqliteConnection connection, string table)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $name";
+        command.Parameters.AddWithValue("$name", table);
+        return (long)command.ExecuteScalar()! > 0;
     }
 
     private static void Execute(SqliteConnection connection, string sql)

@@ -36,8 +36,6 @@ CREATE TABLE IF NOT EXISTS se_tasks
     PRIMARY KEY (stream_id, task_no)
 );
 
-CREATE UNIQUE INDEX IF NOT EXISTS se_tasks_task_id ON se_tasks (task_id);
-
 -- Finding executions for wildcard subscriptions and listings. Only columns that never change are indexed, so the
 -- per-append update of a stream's head stays a HOT update.
 CREATE INDEX IF NOT EXISTS se_streams_workflow_name ON se_streams (namespace, workflow_name);
