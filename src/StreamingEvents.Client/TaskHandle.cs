@@ -155,46 +155,44 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
 
     private async Task<long> PublishAsync(TState state, byte[] whole, CancellationToken cancellationToken)
     {
+        var operation = new Operation(TaskEventDraft.Progress(whole), IsTerminal: false)
+        {
+            Whole = _deltas ? JsonNode.Parse(whole) : null,
+            Bytes = whole.Length,
+        };
+        Exception? refusal = null;
+
+        // Queued when admitted, in call order (the budget admits waiters in the order they came).
+        void Enqueue()
+        {
+            lock (_gate)
+            {
+                if (TerminalPendingLocked || _status != CustomTaskStatus.Running)
+                {
+                    refusal = new TaskAlreadyFinishedException(TaskId, _status);
+                    return;
+                }
+
+                _state = state;
+                EnqueueLocked(operation);
+            }
+        }
+
         if (_settings.WhenFull == PendingUpdatesFullMode.Throw)
         {
-            if (!_room.TryTake(whole.Length))
+            if (!_room.TryTake(whole.Length, Enqueue))
             {
                 throw new PendingUpdatesFullException(TaskId, _settings.MaxPendingUpdates);
             }
         }
         else
         {
-            await _room.TakeAsync(whole.Length, cancellationToken);
-        }
-
-        Operation operation;
-        try
-        {
-            lock (_gate)
-            {
-                if (TerminalPendingLocked || _status != CustomTaskStatus.Running)
-                {
-                    throw new TaskAlreadyFinishedException(TaskId, _status);
-                }
-
-                operation = new Operation(TaskEventDraft.Progress(whole), IsTerminal: false)
-                {
-                    Whole = _deltas ? JsonNode.Parse(whole) : null,
-                    Bytes = whole.Length,
-                };
-                _state = state;
-                EnqueueLocked(operation);
-            }
-        }
-        catch
-        {
-            _room.Release(whole.Length);
-            throw;
+            await _room.TakeAsync(whole.Length, Enqueue, cancellationToken);
         }
 
         try
         {
-            return await operation.Completion.Task;
+            return refusal is null ? await operation.Completion.Task : throw refusal;
         }
         finally
         {

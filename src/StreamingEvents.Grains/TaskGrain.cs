@@ -69,7 +69,7 @@ internal sealed class TaskGrain([FromKeyedServices(StreamingEventsNames.EventLog
             Forget();
         }
 
-        return new TaskStarted(start.TaskId, execution, start.Type, receipt.FirstSequence);
+        return new TaskStarted(start.TaskId, execution, start.Type, receipt.FirstSequence, Replayed: receipt.Replayed > 0);
     }
 
     public async Task<AppendReceipt> UpdateAsync(PublishRequest request)

@@ -49,6 +49,30 @@ public abstract class ConflictTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_new_task_whose_id_another_execution_took_fails_only_its_own_streams_append()
+    {
+        var (firstId, firstTask) = await CreateStreamAsync();
+        Assert.Equal(AppendOutcome.Committed, await Storage.AppendAsync(Append(firstId, firstTask, expectedHead: 0, count: 1), default));
+
+        var (takenId, _) = await CreateStreamAsync();
+        var others = new List<(long Id, StoredTask Task)>();
+        for (var i = 0; i < 4; i++)
+        {
+            others.Add(await CreateStreamAsync());
+        }
+
+        // Submitted together, so that they share a group commit where the storage batches them.
+        var taken = Storage.AppendAsync(Append(takenId, firstTask, expectedHead: 0, count: 2), default);
+        var rest = others.Select(o => Storage.AppendAsync(Append(o.Id, o.Task, expectedHead: 0, count: 1), default)).ToList();
+
+        Assert.Equal(AppendOutcome.TaskIdTaken, await taken);
+        Assert.All(await Task.WhenAll(rest), outcome => Assert.Equal(AppendOutcome.Committed, outcome));
+        Assert.Empty(await Storage.ReadEventsAsync(takenId, 1, long.MaxValue, 100, default));
+        var location = await Storage.FindTaskAsync(WorkflowContext.DefaultNamespace, firstTask.TaskId, default);
+        Assert.Equal(firstId, (await Storage.LoadStreamAsync(location!.StreamKey, default))!.StreamId);
+    }
+
+    [Fact]
     public async Task A_grain_overtaken_by_another_writer_stops_and_numbering_continues_after_the_other_writers_events()
     {
         var streams = fixture.Client.ForExecution(ClusterFixture.NewExecution());

@@ -130,14 +130,18 @@ public sealed record AppendReceipt(
     }
 }
 
-/// <summary>A started task; <see cref="Epoch"/> is its publisher's, to be sent with every sequenced request.</summary>
+/// <summary>
+/// A started task; <see cref="Epoch"/> is its publisher's, to be sent with every sequenced request. <see cref="Replayed"/>
+/// says the start was stored by an earlier attempt (this answer repeats that one's).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("se.TaskStarted")]
 public sealed record TaskStarted(
     [property: Id(0)] string TaskId,
     [property: Id(1)] ExecutionId Execution,
     [property: Id(2)] string Stream,
     [property: Id(3)] long BrokerSequence,
-    [property: Id(4)] int Epoch = 1);
+    [property: Id(4)] int Epoch = 1,
+    [property: Id(5)] bool Replayed = false);
 
 /// <summary>A task's whole state as UTF-8 JSON (<c>null</c> when unknown) and the publish sequence it includes.</summary>
 [GenerateSerializer, Immutable, Alias("se.TaskSnapshot")]

@@ -2,17 +2,18 @@ namespace StreamingEvents.Publishing;
 
 /// <summary>
 /// Room for a task's updates that are queued or in flight, bounded by count and by bytes; waiters are served in call
-/// order. One update larger than the byte bound is let in alone, so that any update the service accepts can be sent.
+/// order, and what each does once admitted (<c>admitted</c>, e.g. queue its update) runs in that order too. One update
+/// larger than the byte bound is let in alone, so that any update the service accepts can be sent.
 /// </summary>
 internal sealed class PendingBudget(int maxCount, long maxBytes)
 {
     private readonly Lock _gate = new();
-    private readonly LinkedList<(long Bytes, TaskCompletionSource Ready)> _waiters = new();
+    private readonly LinkedList<(long Bytes, Action Admitted, TaskCompletionSource Ready)> _waiters = new();
     private int _count;
     private long _bytes;
 
-    /// <summary>Takes room without waiting; <c>false</c> if there is none, or others wait for it first.</summary>
-    public bool TryTake(long bytes)
+    /// <summary>Takes room without waiting and runs <paramref name="admitted"/>; <c>false</c> if there is none, or others wait first.</summary>
+    public bool TryTake(long bytes, Action admitted)
     {
         lock (_gate)
         {
@@ -22,48 +23,46 @@ internal sealed class PendingBudget(int maxCount, long maxBytes)
             }
 
             Take(bytes);
+            admitted();
             return true;
         }
     }
 
-    /// <summary>Waits for room, after earlier waiters.</summary>
-    public async Task TakeAsync(long bytes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits for room, after earlier waiters, and runs <paramref name="admitted"/> when it is granted. Cancellation ends
+    /// the wait only while room is not granted; once it is, <paramref name="admitted"/> has run and the call returns.
+    /// </summary>
+    public async Task TakeAsync(long bytes, Action admitted, CancellationToken cancellationToken)
     {
-        LinkedListNode<(long, TaskCompletionSource)> node;
+        LinkedListNode<(long, Action, TaskCompletionSource)> node;
         lock (_gate)
         {
             if (_waiters.Count == 0 && Fits(bytes))
             {
                 Take(bytes);
+                admitted();
                 return;
             }
 
-            node = _waiters.AddLast((bytes, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)));
+            node = _waiters.AddLast((bytes, admitted, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)));
         }
 
         try
         {
-            await node.Value.Item2.Task.WaitAsync(cancellationToken);
+            await node.Value.Item3.Task.WaitAsync(cancellationToken);
         }
         catch (OperationCanceledException)
         {
-            bool granted;
             lock (_gate)
             {
-                granted = node.List is null;
-                if (!granted)
+                if (node.List is not null)
                 {
                     _waiters.Remove(node);
+                    throw;
                 }
             }
 
-            if (granted)
-            {
-                // Room was granted as the wait was canceled: give it back.
-                Release(bytes);
-            }
-
-            throw;
+            // Granted as the wait was canceled: the caller was admitted after all.
         }
     }
 
@@ -77,6 +76,7 @@ internal sealed class PendingBudget(int maxCount, long maxBytes)
             {
                 _waiters.RemoveFirst();
                 Take(first.Value.Bytes);
+                first.Value.Admitted();
                 first.Value.Ready.TrySetResult();
             }
         }

@@ -20,16 +20,30 @@ internal static class DemoEndpoints
             .Produces<DemoResponse>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest);
 
-    private static async Task<IResult> StartAsync(HttpRequest request, DemoRunner runner)
+    private static async Task<IResult> StartAsync(HttpRequest request, DemoRunner runner, IStreamingEventsClient client)
     {
         var body = await RequestJson.ReadObjectAsync(request, optional: true);
+        var @namespace = Security.Tenancy.Namespace(request.HttpContext);
+
+        // With a key, the execution comes from it: a repeat finds the demo it started and starts nothing.
+        string? executionId = null;
+        if (IdempotencyKeys.Read(request) is { } key)
+        {
+            executionId = IdempotencyKeys.Derive("demo-", @namespace, key, "demo");
+            if (runner.IsRunning(executionId) || (await client.GetStreamInfoAsync(new ExecutionId(@namespace, executionId))).Exists)
+            {
+                request.HttpContext.Response.Headers[IdempotencyKeys.ReplayedHeader] = "true";
+                return TypedResults.Accepted($"/v1/streams/{executionId}", new DemoResponse(@namespace, executionId, DemoRunner.WorkflowName));
+            }
+        }
+
         var settings = new TokenStreamSettings(
             Tokens: RequestJson.OptionalInt(body, "tokens", 1, 5000) ?? 120,
             TokensPerSecond: RequestJson.OptionalInt(body, "tokens_per_second", 1, 1000) ?? 20,
             Seed: Random.Shared.Next(),
             Updates: StateUpdates.Deltas);
         var steps = RequestJson.OptionalInt(body, "progress_steps", 1, 1000) ?? 20;
-        var context = runner.Start(settings, steps, Security.Tenancy.Namespace(request.HttpContext));
+        var context = runner.Start(settings, steps, @namespace, executionId);
         return TypedResults.Accepted($"/v1/streams/{context.WorkflowExecId}", new DemoResponse(context.Namespace, context.WorkflowExecId, context.WorkflowName!));
     }
 }
@@ -37,17 +51,20 @@ internal static class DemoEndpoints
 /// <summary>Runs demo activities in the background and stops them with the host.</summary>
 internal sealed partial class DemoRunner(DemoActivities activities, IHostApplicationLifetime lifetime, ILogger<DemoRunner> logger)
 {
+    public const string WorkflowName = "demo";
     private const int MaxRunning = 20;
     private readonly ConcurrentDictionary<string, Task> _running = new();
 
-    public WorkflowContext Start(TokenStreamSettings settings, int progressSteps, string @namespace)
+    public bool IsRunning(string executionId) => _running.ContainsKey(executionId);
+
+    public WorkflowContext Start(TokenStreamSettings settings, int progressSteps, string @namespace, string? executionId = null)
     {
         if (_running.Count >= MaxRunning)
         {
             throw new ApiProblemException(StatusCodes.Status429TooManyRequests, "too_many_demos", $"At most {MaxRunning} demos run at once; wait for one to end.");
         }
 
-        var context = new WorkflowContext(WorkflowExecId: "demo-" + Guid.CreateVersion7().ToString("N")[..20], WorkflowName: "demo", Namespace: @namespace).Normalize();
+        var context = new WorkflowContext(WorkflowExecId: executionId ?? "demo-" + Guid.CreateVersion7().ToString("N")[..20], WorkflowName: WorkflowName, Namespace: @namespace).Normalize();
         var words = string.Join(' ', SimulatedLlm.Tokens(progressSteps, settings.Seed + 1).Select(t => t.Trim(' ', '.')));
         var perWord = TimeSpan.FromSeconds(settings.Tokens / (double)settings.TokensPerSecond / progressSteps);
         _running[context.WorkflowExecId] = RunAsync(context, Task.WhenAll(

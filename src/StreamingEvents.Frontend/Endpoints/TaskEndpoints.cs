@@ -66,6 +66,11 @@ internal static class TaskEndpoints
         var start = new TaskStart(taskId, context, type, state, metadata,
             RequestJson.OptionalString(body, "activity_name"), RequestJson.OptionalString(body, "activity_id"), producer, key);
         var started = await grains.GetTaskGrain(start.Address).StartAsync(start);
+        if (started.Replayed)
+        {
+            request.HttpContext.Response.Headers[IdempotencyKeys.ReplayedHeader] = "true";
+        }
+
         return TypedResults.Created($"/v1/tasks/{Uri.EscapeDataString(taskId)}",
             new CreateTaskResponse(started.TaskId, started.Stream, started.BrokerSequence, started.Execution.Namespace, started.Execution.WorkflowExecId));
     }

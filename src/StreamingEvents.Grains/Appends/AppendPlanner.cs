@@ -119,7 +119,9 @@ internal sealed class AppendPlanner(
     private void PlanAppend(AppendPlan plan, PendingAppend request)
     {
         var publish = request.Request!;
-        var task = plan.Opened.GetValueOrDefault(request.TaskId) ?? state.OpenTasks.GetValueOrDefault(request.TaskId);
+        var task = plan.Closed.ContainsKey(request.TaskId)
+            ? null
+            : plan.Opened.GetValueOrDefault(request.TaskId) ?? state.OpenTasks.GetValueOrDefault(request.TaskId);
         if (task is null)
         {
             AnswerForNotOpenTask(plan, request, publish);

@@ -90,6 +90,11 @@ public abstract class ClusterFixture : IAsyncLifetime
     {
     }
 
+    /// <summary>Further Orleans client configuration.</summary>
+    protected virtual void ConfigureOrleansClient(IClientBuilder client)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         Backend = await CreateBackendAsync();
@@ -119,6 +124,7 @@ public abstract class ClusterFixture : IAsyncLifetime
         {
             Backend.Configure(silo);
             silo.AddStreamingEvents(ConfigureOptions);
+            silo.AddIncomingGrainCallFilter<ReplyFaults>();
             ConfigureSilo(silo);
             if (Clock is not null)
             {
@@ -129,6 +135,7 @@ public abstract class ClusterFixture : IAsyncLifetime
         {
             client.AddLivePush(StreamingEventsNames.StreamProvider);
             client.Services.AddStreamingEventsClient(ConfigureClient);
+            ConfigureOrleansClient(client);
         });
         _cluster = builder.Build();
         await _cluster.DeployAsync();
