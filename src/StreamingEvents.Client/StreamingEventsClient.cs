@@ -38,7 +38,7 @@ public sealed partial class StreamingEventsClient(
         var metadata = options?.Metadata is { } value ? JsonSerializer.SerializeToUtf8Bytes(value, _options.JsonSerializerOptions) : null;
         var grain = cluster.GetTaskGrain(new TaskAddress(normalized.Namespace, taskId));
         var start = new TaskStart(taskId, normalized, type, json, metadata, options?.ActivityName, options?.ActivityId, ProducerId: Guid.NewGuid().ToString("N"));
-        var retry = new PublishRetry(_options.PublishRetryBudget, _time);
+        var retry = new PublishRetry(_options.PublishRetryBudget, _time, _options.PublishHedgeDelay);
 
         // Sent again while its outcome is unknown; the same start (same producer id) is stored once.
         var starting = retry.RunAsync(() => grain.StartAsync(start), taskId, CancellationToken.None);
@@ -60,7 +60,7 @@ public sealed partial class StreamingEventsClient(
 
     private TaskHandleSettings HandleSettings(TaskOptions? options) => new(
         _options.MaxUpdatesPerCall, _options.MaxBytesPerCall, _options.MaxPendingUpdates, _options.MaxPendingBytes, _options.PendingUpdatesFullMode,
-        options?.StateUpdates ?? StateUpdates.WholeState, _options.PublishRetryBudget, _time);
+        options?.StateUpdates ?? StateUpdates.WholeState, _options.PublishRetryBudget, _time, _options.PublishHedgeDelay);
 
     private async Task CancelAbandonedStartAsync(ITaskGrain grain, Task<TaskStarted> starting, PublishRetry retry)
     {

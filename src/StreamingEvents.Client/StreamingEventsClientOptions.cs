@@ -69,6 +69,13 @@ public sealed class StreamingEventsClientOptions
     /// </summary>
     public TimeSpan PublishRetryBudget { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How long a publish waits for its answer before it is sent once more while the first is still out (default 1 s).
+    /// A call routed to a silo that just died gets no answer until the client's response timeout (30 s by default); the
+    /// second call is routed to the stream's new activation. Both carry the same numbers, so the event is stored once.
+    /// </summary>
+    public TimeSpan PublishHedgeDelay { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The Orleans stream provider of the live push; must match the silos.</summary>
     public string StreamProviderName { get; set; } = StreamingEventsNames.StreamProvider;
 }

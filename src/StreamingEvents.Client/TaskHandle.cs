@@ -61,7 +61,7 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
         _json = json;
         _settings = settings;
         _lifetime = lifetime;
-        _retry = new PublishRetry(settings.RetryBudget, settings.Time);
+        _retry = new PublishRetry(settings.RetryBudget, settings.Time, settings.HedgeDelay);
         _room = new PendingBudget(settings.MaxPendingUpdates, settings.MaxPendingBytes);
         _deltas = settings.Updates == StateUpdates.Deltas;
         _acknowledged = _deltas ? JsonSerializer.SerializeToNode(initialState, json) : null;
@@ -590,4 +590,5 @@ internal sealed record TaskHandleSettings(
     PendingUpdatesFullMode WhenFull,
     StateUpdates Updates,
     TimeSpan RetryBudget,
-    TimeProvider Time);
+    TimeProvider Time,
+    TimeSpan? HedgeDelay = null);

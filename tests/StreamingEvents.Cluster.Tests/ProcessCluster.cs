@@ -8,7 +8,8 @@ namespace StreamingEvents.Cluster.Tests;
 
 /// <summary>
 /// A cluster of silo processes on one throw-away PostgreSQL (ADO.NET clustering and storage), plus worker processes and
-/// an Orleans client in the test process. Failure detection is tightened so a killed silo is declared dead in seconds.
+/// an Orleans client in the test process, all with the product's own failure detection and timeouts (what the fault
+/// tests measure is what a deployment gets).
 /// </summary>
 public sealed class ProcessCluster : IAsyncDisposable
 {
@@ -51,10 +52,6 @@ public sealed class ProcessCluster : IAsyncDisposable
         var silo = ProcessHost.Start(name, "StreamingEvents.Silo", [
             "run", .. CommonArguments(),
             $"--Orleans:SiloPort={siloPort}", $"--Orleans:GatewayPort={FreePort.Next()}",
-            "--Orleans:Membership:ProbeTimeout=00:00:01", "--Orleans:Membership:NumMissedProbesLimit=2",
-            "--Orleans:Membership:NumVotesForDeathDeclaration=1", "--Orleans:Membership:TableRefreshTimeout=00:00:02",
-            "--Orleans:Membership:IAmAliveTablePublishTimeout=00:00:05",
-            "--Orleans:Messaging:ResponseTimeout=00:00:05",
             "--Orleans:AdvertisedIPAddress=127.0.0.1",
         ]);
         _processes.Add(silo);
@@ -66,7 +63,7 @@ public sealed class ProcessCluster : IAsyncDisposable
     public async Task<ProcessHost> StartWorkerAsync(string name, params string[] settings)
     {
         var worker = ProcessHost.Start(name, "StreamingEvents.Worker",
-            [.. CommonArguments(), "--Orleans:Gateway:GatewayListRefreshPeriod=00:00:02", "--Orleans:Messaging:ResponseTimeout=00:00:05", .. settings]);
+            [.. CommonArguments(), .. settings]);
         _processes.Add(worker);
         await worker.WaitForOutputAsync("Application started", TimeSpan.FromSeconds(90));
         return worker;
@@ -106,8 +103,6 @@ public sealed class ProcessCluster : IAsyncDisposable
             ["ConnectionStrings:StreamingEvents"] = ConnectionString,
             ["Orleans:ClusterId"] = ClusterId,
             ["Orleans:ServiceId"] = ClusterId,
-            ["Orleans:Gateway:GatewayListRefreshPeriod"] = "00:00:02",
-            ["Orleans:Messaging:ResponseTimeout"] = "00:00:05",
             ["StreamingEvents:Client:IdleProbeInterval"] = "00:00:01",
         });
         builder.Logging.ClearProviders();

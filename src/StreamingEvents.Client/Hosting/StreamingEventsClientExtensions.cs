@@ -68,6 +68,8 @@ public static class StreamingEventsClientExtensions
             });
         }
 
+        // A replacement silo's gateway is used within seconds (Orleans' default refresh is a minute).
+        builder.Configure<GatewayOptions>(gateways => gateways.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
         builder.Configure<GatewayOptions>(orleans.GetSection("Gateway"));
         builder.Configure<ClientMessagingOptions>(orleans.GetSection("Messaging"));
         builder.UseConnectionRetryFilter(RetryConnectionAsync);
