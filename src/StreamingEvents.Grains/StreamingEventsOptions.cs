@@ -23,7 +23,13 @@ public sealed class StreamingEventsOptions
     /// </summary>
     public TimeSpan TaskInactivityTimeout { get; set; } = TimeSpan.FromMinutes(30);
 
-    /// <summary>How often task timeouts and age-based retention are checked (default 1 minute).</summary>
+    /// <summary>
+    /// How long an HTTP <c>Idempotency-Key</c> is remembered (default 24 hours): a request repeated with its key within
+    /// this time answers the first one's result and publishes nothing. Keys are forgotten at the next maintenance after.
+    /// </summary>
+    public TimeSpan IdempotencyKeyRetention { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How often task timeouts, age-based retention and idempotency keys are checked (default 1 minute).</summary>
     public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
@@ -108,6 +114,11 @@ internal sealed class StreamingEventsOptionsValidator : IValidateOptions<Streami
         if (options.TaskInactivityTimeout <= TimeSpan.Zero)
         {
             failures.Add($"{S}:TaskInactivityTimeout must be positive (is {options.TaskInactivityTimeout}).");
+        }
+
+        if (options.IdempotencyKeyRetention <= TimeSpan.Zero)
+        {
+            failures.Add($"{S}:IdempotencyKeyRetention must be positive (is {options.IdempotencyKeyRetention}).");
         }
 
         if (options.MaintenanceInterval <= TimeSpan.Zero)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using StreamingEvents.Contracts;
 using StreamingEvents.IntegrationTests.Infrastructure;
 using StreamingEvents.Testing;
@@ -99,6 +100,31 @@ public abstract class RetentionAndTimeoutTests(ControlledClusterFixture fixture)
         await task.DisposeAsync(); // nothing more to publish: no second terminal event
         Assert.Equal(CustomTaskStatus.TimedOut, (await Client.GetTaskAsync(task.TaskId)).Status);
         Assert.Equal(5, (await streams.GetStreamInfoAsync()).Head);
+    }
+
+    [Fact]
+    public async Task An_idempotency_key_is_remembered_for_its_retention_and_forgotten_after_it()
+    {
+        var context = ClusterFixture.NewExecution();
+        var task = await Client.StartTaskAsync(context, "progress", 0);
+        var grain = fixture.Cluster.Client.GetTaskGrain(new TaskAddress(context.Namespace, task.TaskId));
+        var key = new RequestKey("key-" + Guid.NewGuid().ToString("N"), [1, 2, 3]);
+        var request = PublishRequest.Of(TaskEventDraft.Progress("1"u8.ToArray()), key);
+        StreamingEvents.Hosting.TaskTimeoutSweeper Sweeper() =>
+            fixture.Cluster.GetSiloServiceProvider().GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<StreamingEvents.Hosting.TaskTimeoutSweeper>().Single();
+        StreamingEvents.Storage.IEventLogStorage Storage() =>
+            fixture.Cluster.GetSiloServiceProvider().GetRequiredKeyedService<StreamingEvents.Storage.IEventLogStorage>(StreamingEventsNames.EventLogStorage);
+
+        var first = await grain.UpdateAsync(request);
+        fixture.Clock!.Advance(TimeSpan.FromHours(23));
+        await Sweeper().SweepAsync(CancellationToken.None);
+        await fixture.RestartAsync();
+        var withinRetention = await fixture.Cluster.Client.GetTaskGrain(new TaskAddress(context.Namespace, task.TaskId)).UpdateAsync(request);
+        fixture.Clock.Advance(TimeSpan.FromHours(2));
+        await Sweeper().SweepAsync(CancellationToken.None);
+
+        Assert.Equal(first with { Replayed = 1 }, withinRetention);
+        Assert.Null(await Storage().FindRequestKeyAsync(context.Namespace, key.Key, CancellationToken.None));
     }
 
     [Fact]

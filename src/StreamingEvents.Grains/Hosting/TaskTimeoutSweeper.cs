@@ -9,7 +9,8 @@ namespace StreamingEvents.Hosting;
 
 /// <summary>
 /// Wakes the streams of executions whose open tasks went silent while no grain was active (a crashed worker, a
-/// restarted cluster), so that their tasks still end with <c>CUSTOM_TASK_TIMED_OUT</c>. Active streams check themselves.
+/// restarted cluster), so that their tasks still end with <c>CUSTOM_TASK_TIMED_OUT</c>; active streams check themselves.
+/// Also forgets idempotency keys older than <see cref="StreamingEventsOptions.IdempotencyKeyRetention"/>.
 /// </summary>
 internal sealed partial class TaskTimeoutSweeper(
     IGrainFactory grains,
@@ -44,8 +45,10 @@ internal sealed partial class TaskTimeoutSweeper(
         {
             await grains.GetGrain<IExecutionStreamGrain>(key).CheckTimeoutsAsync();
         }
+
+        await storage.DeleteRequestKeysAsync(time.GetUtcNow() - options.Value.IdempotencyKeyRetention, cancellationToken);
     }
 
-    [LoggerMessage(EventIds.SweepFailed, LogLevel.Warning, "The task timeout sweep failed; it runs again at the next interval")]
+    [LoggerMessage(EventIds.SweepFailed, LogLevel.Warning, "The task timeout and idempotency key sweep failed; it runs again at the next interval")]
     private static partial void LogSweepFailed(ILogger logger, Exception exception);
 }
