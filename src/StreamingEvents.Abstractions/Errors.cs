@@ -389,6 +389,40 @@ public sealed class PublishNotSentException : StreamingEventsException
     public override bool IsTransient => true;
 }
 
+/// <summary>The execution already ended (completed, failed, canceled or timed out): it takes no new tasks or events.</summary>
+[GenerateSerializer, Alias("se.ExecutionFinishedException")]
+public sealed class ExecutionFinishedException : StreamingEventsException
+{
+    /// <summary>Creates the error.</summary>
+    public ExecutionFinishedException(string execution, Contracts.ExecutionStatus status)
+        : base(Codes.ExecutionFinished, $"Execution '{execution}' has ended ({status}); it takes no new tasks or events.")
+    {
+        Execution = execution;
+        Status = status;
+    }
+
+    /// <summary>The execution key.</summary>
+    [Id(0)]
+    public string Execution { get; private set; }
+
+    /// <summary>How it ended.</summary>
+    [Id(1)]
+    public Contracts.ExecutionStatus Status { get; private set; }
+}
+
+/// <summary>No execution with that id has published anything (in that namespace).</summary>
+[GenerateSerializer, Alias("se.ExecutionNotFoundException")]
+public sealed class ExecutionNotFoundException : StreamingEventsException
+{
+    /// <summary>Creates the error.</summary>
+    public ExecutionNotFoundException(string execution)
+        : base(Codes.ExecutionNotFound, $"Execution '{execution}' does not exist.") => Execution = execution;
+
+    /// <summary>The execution key.</summary>
+    [Id(0)]
+    public string Execution { get; private set; }
+}
+
 /// <summary>The stable error codes carried by <see cref="StreamingEventsException.ErrorCode"/>.</summary>
 public static class Codes
 {
@@ -428,4 +462,8 @@ public static class Codes
     public const string OutcomeUnknown = "outcome_unknown";
     /// <summary>See <see cref="PublishNotSentException"/>.</summary>
     public const string NotSent = "not_sent";
+    /// <summary>See <see cref="ExecutionFinishedException"/>.</summary>
+    public const string ExecutionFinished = "execution_finished";
+    /// <summary>See <see cref="ExecutionNotFoundException"/>.</summary>
+    public const string ExecutionNotFound = "execution_not_found";
 }

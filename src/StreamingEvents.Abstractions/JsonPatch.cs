@@ -18,6 +18,15 @@ public static class JsonPatch
     /// <exception cref="InvalidPayloadException">It is not.</exception>
     public static void Validate(ReadOnlySpan<byte> operationsJson)
     {
+        var operations = Parse(operationsJson);
+        for (var i = 0; i < operations.Count; i++)
+        {
+            ReadOperation(operations[i], i);
+        }
+    }
+
+    private static JsonArray Parse(ReadOnlySpan<byte> operationsJson)
+    {
         JsonNode? parsed;
         try
         {
@@ -28,16 +37,65 @@ public static class JsonPatch
             throw new InvalidPayloadException($"The patch is not valid JSON: {exception.Message}", exception);
         }
 
-        if (parsed is not JsonArray operations)
-        {
-            throw new InvalidPayloadException("A json_patch payload must be a JSON array of operations.");
-        }
+        return parsed as JsonArray ?? throw new InvalidPayloadException("A json_patch payload must be a JSON array of operations.");
+    }
 
+    /// <summary>
+    /// Checks <paramref name="operationsJson"/> like <see cref="Validate"/> and returns it with <c>value</c> on every
+    /// operation: RFC 6902 lets <c>remove</c> leave it out, Mistral's Python SDK does not, so what is published always
+    /// carries it (<c>null</c> for <c>remove</c>). Operations that all carry it come back as they are.
+    /// </summary>
+    /// <exception cref="InvalidPayloadException">It is not an array of well-formed operations.</exception>
+    public static ReadOnlyMemory<byte> Normalize(ReadOnlyMemory<byte> operationsJson)
+    {
+        var operations = Parse(operationsJson.Span);
+        var complete = true;
         for (var i = 0; i < operations.Count; i++)
         {
             ReadOperation(operations[i], i);
+            if (!operations[i]!.AsObject().ContainsKey("value"))
+            {
+                operations[i]!.AsObject()["value"] = null;
+                complete = false;
+            }
         }
+
+        return complete ? operationsJson : JsonSerializer.SerializeToUtf8Bytes(operations, NormalizedWriter);
     }
+
+    /// <summary>
+    /// The operations that merge <paramref name="updateJson"/>, a JSON object, into an object state the way Mistral's
+    /// <c>update_state</c> does (shallow): one <c>add</c> per top-level member, which sets it whether or not it exists.
+    /// </summary>
+    /// <exception cref="InvalidPayloadException">The update is not a JSON object.</exception>
+    public static byte[] MergeOperations(ReadOnlySpan<byte> updateJson)
+    {
+        JsonNode? update;
+        try
+        {
+            update = JsonNode.Parse(updateJson, documentOptions: new JsonDocumentOptions { MaxDepth = StreamingLimits.MaxJsonDepth });
+        }
+        catch (JsonException exception)
+        {
+            throw new InvalidPayloadException($"The update is not valid JSON: {exception.Message}", exception);
+        }
+
+        if (update is not JsonObject members)
+        {
+            throw new InvalidPayloadException("An update merged into a task's state must be a JSON object.");
+        }
+
+        var operations = new JsonArray();
+        foreach (var (name, value) in members)
+        {
+            operations.Add(Operation("add", Child(string.Empty, name), value));
+        }
+
+        return JsonSerializer.SerializeToUtf8Bytes(operations, NormalizedWriter);
+    }
+
+    /// <summary>Writes normalized operations however deep their values are: depth was checked when they were parsed.</summary>
+    private static readonly JsonSerializerOptions NormalizedWriter = new() { MaxDepth = 4 * StreamingLimits.MaxJsonDepth };
 
     /// <summary>
     /// Applies <paramref name="operations"/> to <paramref name="document"/> in order and returns the new document (the
@@ -107,7 +165,7 @@ public static class JsonPatch
                 {
                     if (!after.ContainsKey(name))
                     {
-                        operations.Add(Operation("remove", Child(path, name), null, withValue: false));
+                        operations.Add(Operation("remove", Child(path, name), null));
                     }
                 }
 
@@ -166,16 +224,9 @@ public static class JsonPatch
     private static string Child(string path, string name) =>
         path + "/" + name.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal);
 
-    private static JsonObject Operation(string op, string path, JsonNode? value, bool withValue = true)
-    {
-        var operation = new JsonObject { ["op"] = op, ["path"] = path };
-        if (withValue)
-        {
-            operation["value"] = value?.DeepClone();
-        }
-
-        return operation;
-    }
+    /// <summary>An operation; every one carries <c>value</c>, <c>null</c> for <c>remove</c> (see <see cref="Normalize"/>).</summary>
+    private static JsonObject Operation(string op, string path, JsonNode? value) =>
+        new() { ["op"] = op, ["path"] = path, ["value"] = value?.DeepClone() };
 
     private static (string Op, string Path, JsonNode? Value) ReadOperation(JsonNode? node, int index)
     {

@@ -69,4 +69,43 @@ public interface IStreamingEventsClient
     /// <summary>A task's status (task ids are unique within a namespace).</summary>
     /// <exception cref="TaskNotFoundException">No such task.</exception>
     Task<TaskInfo> GetTaskAsync(string taskId, string @namespace = WorkflowContext.DefaultNamespace, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Opens an execution's lifecycle: publishes <c>WORKFLOW_EXECUTION_STARTED</c> with <paramref name="input"/> and
+    /// <paramref name="displayName"/>; the scope publishes the execution's terminal event (see <see cref="ExecutionScope"/>).
+    /// Canceled through <paramref name="cancellationToken"/>, the execution ends CANCELED when the scope is left.
+    /// </summary>
+    /// <exception cref="ExecutionFinishedException">The execution already ended.</exception>
+    Task<ExecutionScope> StartExecutionAsync(WorkflowContext context, object? input = null, string? displayName = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> as an execution: <c>WORKFLOW_EXECUTION_COMPLETED</c> with its result when it returns,
+    /// <c>_FAILED</c> with the exception's message when it throws, <c>_CANCELED</c> when it is canceled (through
+    /// <paramref name="cancellationToken"/>, or from outside: then the service already ended it). The body's exception is rethrown.
+    /// </summary>
+    Task<TResult> RunExecutionAsync<TResult>(WorkflowContext context, Func<ExecutionScope, CancellationToken, Task<TResult>> body,
+        object? input = null, string? displayName = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Opens an activity of an execution: publishes <c>ACTIVITY_TASK_STARTED</c> (see <see cref="ActivityScope"/>).</summary>
+    Task<ActivityScope> StartActivityAsync(WorkflowContext context, string activityName, object? input = null, ActivityOptions? options = null,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> as an activity, up to <see cref="ActivityOptions.MaxAttempts"/> times, publishing
+    /// <c>ACTIVITY_TASK_RETRYING</c> between attempts, and COMPLETED with its result or FAILED with the last attempt.
+    /// </summary>
+    Task<TResult> RunActivityAsync<TResult>(WorkflowContext context, string activityName, Func<ActivityScope, CancellationToken, Task<TResult>> body,
+        object? input = null, ActivityOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>An execution's status (Mistral's <c>WorkflowExecutionResponse</c>), start and end time and result.</summary>
+    /// <exception cref="ExecutionNotFoundException">Nothing was published to the execution.</exception>
+    Task<ExecutionInfo> GetExecutionAsync(ExecutionId execution, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Cancels an execution from outside: its open tasks end (custom tasks CANCELED, activities FAILED), then
+    /// <c>WORKFLOW_EXECUTION_CANCELED</c>, all durable before this returns; the producers' cancellation tokens then fire.
+    /// Canceling an execution that already ended changes nothing and answers its status.
+    /// </summary>
+    /// <exception cref="ExecutionNotFoundException">Nothing was published to the execution.</exception>
+    Task<ExecutionInfo> CancelExecutionAsync(ExecutionId execution, string? reason = null, CancellationToken cancellationToken = default);
 }

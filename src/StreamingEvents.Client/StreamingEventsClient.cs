@@ -14,10 +14,33 @@ public sealed partial class StreamingEventsClient(
     IOptions<StreamingEventsClientOptions> options,
     ILogger<StreamingEventsClient> logger,
     TimeProvider? time = null,
-    StreamingEventsMetrics? metrics = null) : IStreamingEventsClient
+    StreamingEventsMetrics? metrics = null) : IStreamingEventsClient, IDisposable
 {
     private readonly StreamingEventsClientOptions _options = options.Value;
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly Lock _controlGate = new();
+    private ExecutionControl? _control;
+
+    /// <summary>Brings cancels from outside to this process's producers (created with the first producer).</summary>
+    internal ExecutionControl Control
+    {
+        get
+        {
+            lock (_controlGate)
+            {
+                return _control ??= new ExecutionControl(cluster, _time, logger);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        lock (_controlGate)
+        {
+            _control?.Dispose();
+        }
+    }
 
     /// <inheritdoc/>
     public ExecutionStreams ForExecution(WorkflowContext context) => new(this, context);
@@ -37,6 +60,8 @@ public sealed partial class StreamingEventsClient(
 
         var metadata = options?.Metadata is { } value ? JsonSerializer.SerializeToUtf8Bytes(value, _options.JsonSerializerOptions) : null;
         var grain = cluster.GetTaskGrain(new TaskAddress(normalized.Namespace, taskId));
+        TaskHandle<TState>? handle = null;
+        var lease = Control.Watch(normalized.Execution, taskId, () => handle?.EndedElsewhere());
         var start = new TaskStart(taskId, normalized, type, json, metadata, options?.ActivityName, options?.ActivityId, ProducerId: Guid.NewGuid().ToString("N"));
         var retry = new PublishRetry(_options.PublishRetryBudget, _time, _options.PublishHedgeDelay);
 
@@ -46,16 +71,30 @@ public sealed partial class StreamingEventsClient(
         try
         {
             started = await starting.WaitAsync(cancellationToken);
+            await lease.Ready;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The caller stopped waiting, but the start may be stored: then the task is ended now, as canceled, instead
             // of timing out half an hour later with no handle to end it.
+            lease.Dispose();
             _ = CancelAbandonedStartAsync(grain, starting, retry);
             throw;
         }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
 
-        return new TaskHandle<TState>(grain, started, initialState, _options.JsonSerializerOptions, HandleSettings(options), cancellationToken);
+        handle = new TaskHandle<TState>(grain, started, initialState, json, _options.JsonSerializerOptions, HandleSettings(options), cancellationToken, lease);
+        if (lease.Token.IsCancellationRequested)
+        {
+            // Ended from outside between the start and the handle.
+            handle.EndedElsewhere();
+        }
+
+        return handle;
     }
 
     private TaskHandleSettings HandleSettings(TaskOptions? options) => new(
@@ -95,9 +134,9 @@ public sealed partial class StreamingEventsClient(
         TResult result;
         try
         {
-            result = await body(task, cancellationToken);
+            result = await body(task, task.CancellationToken);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (task.CancellationToken.IsCancellationRequested)
         {
             await EndAfterBodyAsync(task, t => t.CancelAsync("canceled"));
             throw;
@@ -108,25 +147,28 @@ public sealed partial class StreamingEventsClient(
             throw;
         }
 
-        if (!task.IsFinishing)
+        if (!task.IsFinishing && task.Status == CustomTaskStatus.Running)
         {
             await task.CompleteAsync(CancellationToken.None);
         }
 
+        await task.DisposeAsync();
         return result;
     }
 
     /// <summary>Publishes the terminal event of a body that threw; the body's exception is what the caller sees.</summary>
     private async Task EndAfterBodyAsync<TState>(TaskHandle<TState> task, Func<TaskHandle<TState>, Task<long>> end)
     {
-        if (task.IsFinishing)
-        {
-            return;
-        }
-
         try
         {
-            await end(task);
+            if (!task.IsFinishing && task.Status == CustomTaskStatus.Running)
+            {
+                await end(task);
+            }
+
+            // Ended by the body or from outside (a cancel that stopped it): only a terminal event of unknown outcome is
+            // sent again; the cancel watch is released.
+            await task.DisposeAsync();
         }
         catch (StreamingEventsException exception)
         {

@@ -6,7 +6,8 @@ using StreamingEvents.Publishing;
 namespace StreamingEvents;
 
 /// <summary>
-/// An open task: publish state updates with <see cref="UpdateStateAsync"/>; leaving an <c>await using</c> scope
+/// An open task: publish state updates with <see cref="UpdateStateAsync{TUpdate}"/> (merged into the state, like
+/// Mistral's <c>update_state</c>) or <see cref="SetStateAsync"/> (replacing it); leaving an <c>await using</c> scope
 /// publishes the one terminal event — <c>CUSTOM_TASK_COMPLETED</c> with the current <see cref="State"/>, or
 /// <c>CUSTOM_TASK_CANCELED</c> if the token given at start was canceled by then.
 /// </summary>
@@ -26,6 +27,9 @@ namespace StreamingEvents;
 /// was meant to.</para>
 /// <para>Updates may be issued without awaiting each one: they are published in call order, many per call, and each
 /// returned task completes with the event's <c>broker_sequence</c> once it is durable. Thread-safe.</para>
+/// <para><b>Stop.</b> <see cref="CancellationToken"/> fires when the task is ended by someone else — a cancel of the task
+/// or of its execution (<c>POST /v1/workflows/executions/{id}/cancel</c>), a timeout — so that the work producing it can
+/// stop; the task is then already ended, and leaving the scope publishes nothing.</para>
 /// </remarks>
 /// <typeparam name="TState">The state type, serialized with System.Text.Json (records, or <see cref="JsonElement"/> for raw JSON).</typeparam>
 public sealed class TaskHandle<TState> : IAsyncDisposable
@@ -39,6 +43,15 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly LinkedList<Operation> _queue = new();
     private readonly bool _deltas;
+    private readonly ExecutionControl.Lease? _lease;
+    private readonly CancellationTokenSource _stop;
+
+    /// <summary>The last state given (or merged), as UTF-8 JSON, and its member names (<c>null</c>: not an object).</summary>
+    private byte[] _stateJson;
+    private HashSet<string>? _stateNames;
+
+    /// <summary>Set when <see cref="_state"/> lags <see cref="_stateJson"/> (a merge of another type): read back on demand.</summary>
+    private bool _stateStale;
 
     /// <summary>The last state known to be stored, as the base of the next patch (delta mode).</summary>
     private JsonNode? _acknowledged;
@@ -55,9 +68,14 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
     private TState _state;
     private CustomTaskStatus _status = CustomTaskStatus.Running;
 
-    internal TaskHandle(ITaskGrain grain, TaskStarted started, TState initialState, JsonSerializerOptions json, TaskHandleSettings settings, CancellationToken lifetime)
+    internal TaskHandle(ITaskGrain grain, TaskStarted started, TState initialState, byte[] initialJson, JsonSerializerOptions json, TaskHandleSettings settings,
+        CancellationToken lifetime, ExecutionControl.Lease? lease = null)
     {
         _grain = grain;
+        _lease = lease;
+        _stop = lease is null ? CancellationTokenSource.CreateLinkedTokenSource(lifetime) : CancellationTokenSource.CreateLinkedTokenSource(lifetime, lease.Token);
+        _stateJson = initialJson;
+        _stateNames = ShallowMerge.MemberNames(initialJson);
         _json = json;
         _settings = settings;
         _lifetime = lifetime;
@@ -88,17 +106,30 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
     /// <summary>The producer epoch of this handle: a newer publisher of the same task fences older ones.</summary>
     public int Epoch { get; }
 
-    /// <summary>The last state given to <see cref="UpdateStateAsync"/> (or the initial state).</summary>
+    /// <summary>The task's current state: the last one set, with every update since merged in (or the initial state).</summary>
     public TState State
     {
         get
         {
             lock (_gate)
             {
+                if (_stateStale)
+                {
+                    _state = JsonSerializer.Deserialize<TState>(_stateJson, _json)!;
+                    _stateStale = false;
+                }
+
                 return _state;
             }
         }
     }
+
+    /// <summary>
+    /// Fires when the work on this task should stop: the token given at start was canceled, or the task (or its whole
+    /// execution) was ended by someone else — canceled over HTTP, by <c>POST /v1/workflows/executions/{id}/cancel</c>,
+    /// or timed out. In the second case the task has already ended and leaving the scope publishes nothing.
+    /// </summary>
+    public CancellationToken CancellationToken => _stop.Token;
 
     /// <summary><see cref="CustomTaskStatus.Running"/> until the terminal event is durable.</summary>
     public CustomTaskStatus Status
@@ -128,38 +159,87 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
     private bool TerminalPendingLocked => _terminal is { Refused: false };
 
     /// <summary>
-    /// Publishes <paramref name="state"/> as <c>CUSTOM_TASK_IN_PROGRESS</c>. At most
-    /// <see cref="StreamingEventsClientOptions.MaxPendingUpdates"/> updates (and
-    /// <see cref="StreamingEventsClientOptions.MaxPendingBytes"/>) are queued or in flight per task; a call beyond that
-    /// waits for room (in call order), so a publisher that outruns storage is slowed, not buffered without end; with
-    /// <see cref="PendingUpdatesFullMode.Throw"/> it is refused at once instead. <paramref name="cancellationToken"/>
+    /// Merges <paramref name="update"/> into the state and publishes the result as <c>CUSTOM_TASK_IN_PROGRESS</c>, like
+    /// Mistral's <c>update_state</c>: the update's top-level members replace the state's, the others are kept (the state
+    /// and the update are JSON objects: a record, a dictionary, an anonymous object named with the same JSON naming).
+    /// A whole typed state replaces every member. At most <see cref="StreamingEventsClientOptions.MaxPendingUpdates"/>
+    /// updates (and <see cref="StreamingEventsClientOptions.MaxPendingBytes"/>) are queued or in flight per task; a call
+    /// beyond that waits for room (in call order), so a publisher that outruns storage is slowed, not buffered without end;
+    /// with <see cref="PendingUpdatesFullMode.Throw"/> it is refused at once instead. <paramref name="cancellationToken"/>
     /// cancels the wait for room only: once queued, the update is published, and the call returns its number.
     /// </summary>
     /// <returns>The event's <c>broker_sequence</c>, once it is durable.</returns>
+    /// <exception cref="InvalidPayloadException">The state or the update is not a JSON object (use <see cref="SetStateAsync"/>).</exception>
     /// <exception cref="EventTooLargeException">The event would be over 1 MiB; nothing was published.</exception>
     /// <exception cref="TaskAlreadyFinishedException">The task already ended.</exception>
     /// <exception cref="ProducerFencedException">A newer publisher took the task over; nothing was published.</exception>
     /// <exception cref="PublishOutcomeUnknownException">No answer within the retry budget; the handle sends it again first.</exception>
     /// <exception cref="PendingUpdatesFullException">The task's backlog is full and its mode is <see cref="PendingUpdatesFullMode.Throw"/>.</exception>
-    public Task<long> UpdateStateAsync(TState state, CancellationToken cancellationToken = default)
+    public Task<long> UpdateStateAsync<TUpdate>(TUpdate update, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var changes = JsonSerializer.SerializeToUtf8Bytes(update, _json);
+        var whole = update is TState typed && typeof(TUpdate) == typeof(TState) ? typed : default;
+        var isWhole = typeof(TUpdate) == typeof(TState);
+        byte[] current;
+        HashSet<string>? names;
+        lock (_gate)
+        {
+            (current, names) = (_stateJson, _stateNames);
+        }
+
+        // Merged against the latest state now, for the size; merged again when queued if an update came in between.
+        var merged = Apply(current, names);
+        return PublishAsync(state => ReferenceEquals(state.Json, current) ? merged : Apply(state.Json, state.Names), merged.Json.Length, cancellationToken);
+
+        (byte[] Json, HashSet<string>? Names, TState? State, bool Stale) Apply(byte[] state, HashSet<string>? stateNames)
+        {
+            if (isWhole && (stateNames is null || changes.AsSpan().TrimStart((byte)' ') is not [(byte)'{', ..]))
+            {
+                // A whole typed state that is not an object (a string, a number, a list) replaces the state.
+                CheckSize(changes);
+                return (changes, null, whole, false);
+            }
+
+            var (bytes, mergedNames) = ShallowMerge.Merge(state, stateNames, changes);
+            CheckSize(bytes);
+
+            // The update named every member: it is the new state, and the typed state is the update itself.
+            return isWhole && ReferenceEquals(bytes, changes) ? (bytes, mergedNames, whole, false) : (bytes, mergedNames, default, true);
+        }
+    }
+
+    /// <summary>
+    /// Replaces the state with <paramref name="state"/> and publishes it as <c>CUSTOM_TASK_IN_PROGRESS</c> (Mistral's
+    /// <c>set_state</c>); any JSON value. Queued, bounded and answered like <see cref="UpdateStateAsync{TUpdate}"/>.
+    /// </summary>
+    /// <returns>The event's <c>broker_sequence</c>, once it is durable.</returns>
+    /// <exception cref="EventTooLargeException">The event would be over 1 MiB; nothing was published.</exception>
+    /// <exception cref="TaskAlreadyFinishedException">The task already ended.</exception>
+    public Task<long> SetStateAsync(TState state, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var whole = JsonSerializer.SerializeToUtf8Bytes(state, _json);
-        if (whole.Length > StreamingLimits.MaxEventBytes)
-        {
-            throw new EventTooLargeException(whole.Length, StreamingLimits.MaxEventBytes);
-        }
-
-        return PublishAsync(state, whole, cancellationToken);
+        CheckSize(whole);
+        return PublishAsync(_ => (whole, ShallowMerge.MemberNames(whole), state, false), whole.Length, cancellationToken);
     }
 
-    private async Task<long> PublishAsync(TState state, byte[] whole, CancellationToken cancellationToken)
+    private static void CheckSize(byte[] json)
     {
-        var operation = new Operation(TaskEventDraft.Progress(whole), IsTerminal: false)
+        if (json.Length > StreamingLimits.MaxEventBytes)
         {
-            Whole = _deltas ? JsonNode.Parse(whole) : null,
-            Bytes = whole.Length,
-        };
+            throw new EventTooLargeException(json.Length, StreamingLimits.MaxEventBytes);
+        }
+    }
+
+    /// <summary>
+    /// Queues an update in call order. <paramref name="next"/> makes the new whole state from the current one (its JSON and
+    /// member names), under the handle's lock: the new JSON, its names, the typed state (or that it is to be read back).
+    /// </summary>
+    private async Task<long> PublishAsync(
+        Func<(byte[] Json, HashSet<string>? Names), (byte[] Json, HashSet<string>? Names, TState? State, bool Stale)> next, int bytes, CancellationToken cancellationToken)
+    {
+        Operation? operation = null;
         Exception? refusal = null;
 
         // Queued when admitted, in call order (the budget admits waiters in the order they came).
@@ -173,37 +253,57 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
                     return;
                 }
 
-                _state = state;
+                try
+                {
+                    var (json, names, state, stale) = next((_stateJson, _stateNames));
+                    (_stateJson, _stateNames, _stateStale) = (json, names, stale);
+                    if (!stale)
+                    {
+                        _state = state!;
+                    }
+
+                    operation = new Operation(TaskEventDraft.Progress(json), IsTerminal: false)
+                    {
+                        Whole = _deltas ? JsonNode.Parse(json) : null,
+                        Bytes = json.Length,
+                    };
+                }
+                catch (StreamingEventsException invalid)
+                {
+                    refusal = invalid;
+                    return;
+                }
+
                 EnqueueLocked(operation);
             }
         }
 
         if (_settings.WhenFull == PendingUpdatesFullMode.Throw)
         {
-            if (!_room.TryTake(whole.Length, Enqueue))
+            if (!_room.TryTake(bytes, Enqueue))
             {
                 throw new PendingUpdatesFullException(TaskId, _settings.MaxPendingUpdates);
             }
         }
         else
         {
-            await _room.TakeAsync(whole.Length, Enqueue, cancellationToken);
+            await _room.TakeAsync(bytes, Enqueue, cancellationToken);
         }
 
         try
         {
-            return refusal is null ? await operation.Completion.Task : throw refusal;
+            return refusal is null ? await operation!.Completion.Task : throw refusal;
         }
         finally
         {
-            _room.Release(whole.Length);
+            _room.Release(bytes);
         }
     }
 
     /// <summary>Publishes <c>CUSTOM_TASK_COMPLETED</c> with the current <see cref="State"/>.</summary>
     /// <exception cref="TaskAlreadyFinishedException">The task already ended.</exception>
     public Task<long> CompleteAsync(CancellationToken cancellationToken = default) =>
-        FinishAsync(() => Completed(_state), cancellationToken);
+        FinishAsync(() => TaskEventDraft.Completed(_stateJson), cancellationToken);
 
     /// <summary>Publishes <c>CUSTOM_TASK_COMPLETED</c> with <paramref name="finalState"/>.</summary>
     /// <exception cref="TaskAlreadyFinishedException">The task already ended.</exception>
@@ -212,7 +312,8 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
         var draft = Completed(finalState);
         return FinishAsync(() =>
         {
-            _state = finalState;
+            (_state, _stateJson, _stateStale) = (finalState, draft.Payload.ToArray(), false);
+            _stateNames = ShallowMerge.MemberNames(_stateJson);
             return draft;
         }, cancellationToken);
     }
@@ -251,7 +352,8 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
         {
             if (_status != CustomTaskStatus.Running && !TerminalPendingLocked)
             {
-                // The service ended the task already (it timed out): there is nothing left to publish.
+                // The service ended the task already (canceled from outside, timed out): there is nothing left to publish.
+                _lease?.Dispose();
                 return;
             }
 
@@ -261,11 +363,24 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
             }
             else
             {
-                terminal = BeginTerminalLocked(_lifetime.IsCancellationRequested ? TaskEventDraft.Canceled("canceled") : Completed(_state));
+                terminal = BeginTerminalLocked(_lifetime.IsCancellationRequested ? TaskEventDraft.Canceled("canceled") : TaskEventDraft.Completed(_stateJson));
             }
         }
 
         await terminal;
+        _lease?.Dispose();
+    }
+
+    /// <summary>The task was ended by someone else (its stream said so): nothing more is published for it.</summary>
+    internal void EndedElsewhere()
+    {
+        lock (_gate)
+        {
+            if (_status == CustomTaskStatus.Running && !TerminalPendingLocked)
+            {
+                _status = CustomTaskStatus.Canceled;
+            }
+        }
     }
 
     private Task<long> FinishAsync(Func<TaskEventDraft> draft, CancellationToken cancellationToken)
@@ -519,6 +634,10 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
                     _status = finished.Status;
                     failed.AddRange(DrainLocked());
                     break;
+                case ExecutionFinishedException:
+                    _status = CustomTaskStatus.Canceled;
+                    failed.AddRange(DrainLocked());
+                    break;
                 case ProducerFencedException:
                     _fenced = refusal;
                     failed.AddRange(DrainLocked());
@@ -534,6 +653,12 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
         foreach (var operation in failed)
         {
             operation.Completion.TrySetException(refusal);
+        }
+
+        if (refusal is TaskAlreadyFinishedException or ExecutionFinishedException && !batch.IsTerminal)
+        {
+            // Ended by someone else and the notice did not come (or not yet): the work producing it stops now.
+            _lease?.End();
         }
     }
 

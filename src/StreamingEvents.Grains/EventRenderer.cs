@@ -38,14 +38,26 @@ internal sealed class EventRenderer
     public StreamEvent Render(StoredTask task, in StoredEvent stored)
     {
         var template = GetTemplate(task);
-        var typeName = EventTypeName(stored.Type);
-        var attributes = AttributesPrefix(stored);
-        var body = stored.Body.Length == 0 ? NullLiteral.AsSpan() : stored.Body.Span;
-        var attributesSuffix = stored.Type switch
+        var info = stored.Type.Info();
+        var typeName = info.WireNameUtf8;
+        ReadOnlySpan<byte> attributes;
+        ReadOnlySpan<byte> body;
+        ReadOnlySpan<byte> attributesSuffix;
+        if (info.Kind == TaskKind.Custom)
         {
-            EventType.CustomTaskStarted or EventType.CustomTaskInProgress or EventType.CustomTaskCompleted or EventType.CustomTaskFailed => "}"u8,
-            _ => ReadOnlySpan<byte>.Empty,
-        };
+            // A custom task's body is the value of its one attribute (a state, patch, message or reason).
+            attributes = CustomAttributePrefix(info.Shape, stored.Encoding);
+            attributesSuffix = info.Shape is AttributeShape.Reason or AttributeShape.TimeoutType ? [] : "}"u8;
+            body = stored.Body.Length == 0 ? NullLiteral.AsSpan() : stored.Body.Span;
+        }
+        else
+        {
+            // A lifecycle event's body is the object of its attributes after the task's own (see LifecycleAttributes):
+            // its members are written after the template's.
+            attributes = [];
+            attributesSuffix = [];
+            body = stored.Body.Span[1..^1];
+        }
 
         Span<byte> sequence = stackalloc byte[20];
         Utf8Formatter.TryFormat(stored.Sequence, sequence, out var sequenceLength);
@@ -60,7 +72,7 @@ internal sealed class EventRenderer
         ReadOnlySpan<byte> parts2 = "\",\"data\":{\"event_id\":\""u8;
         ReadOnlySpan<byte> parts3 = "\",\"event_timestamp\":"u8;
         ReadOnlySpan<byte> parts4 = template.Middle;                    // ,"root_workflow_exec_id":...,"event_type":"
-        ReadOnlySpan<byte> parts5 = template.AttributesHead;            // ","attributes":{"custom_task_id":..,"custom_task_type":..,
+        ReadOnlySpan<byte> parts5 = template.AttributesHead;            // ","attributes":{"custom_task_id":..,"custom_task_type":.., (by kind)
         ReadOnlySpan<byte> parts6 = template.Tail;                      // }},"workflow_context":{...}}
 
         var length = parts0.Length + sequenceLength + parts1.Length + isoLength + parts2.Length + _eventIdPrefix.Length + sequenceLength
@@ -110,24 +122,14 @@ internal sealed class EventRenderer
         at += source.Length;
     }
 
-    private static ReadOnlySpan<byte> AttributesPrefix(in StoredEvent stored) => stored.Type switch
+    /// <summary>What a custom task's one attribute starts with: its name (and payload type); a state or failure is closed by <c>}</c>.</summary>
+    private static ReadOnlySpan<byte> CustomAttributePrefix(AttributeShape shape, PayloadEncoding encoding) => shape switch
     {
-        EventType.CustomTaskFailed => "\"failure\":{\"message\":"u8,
-        EventType.CustomTaskTimedOut => "\"timeout_type\":"u8,
-        EventType.CustomTaskCanceled => "\"reason\":"u8,
-        _ when stored.Encoding == PayloadEncoding.JsonPatch => "\"payload\":{\"type\":\"json_patch\",\"value\":"u8,
+        AttributeShape.Failure => "\"failure\":{\"message\":"u8,
+        AttributeShape.TimeoutType => "\"timeout_type\":"u8,
+        AttributeShape.Reason => "\"reason\":"u8,
+        _ when encoding == PayloadEncoding.JsonPatch => "\"payload\":{\"type\":\"json_patch\",\"value\":"u8,
         _ => "\"payload\":{\"type\":\"json\",\"value\":"u8,
-    };
-
-    private static ReadOnlySpan<byte> EventTypeName(EventType type) => type switch
-    {
-        EventType.CustomTaskStarted => "CUSTOM_TASK_STARTED"u8,
-        EventType.CustomTaskInProgress => "CUSTOM_TASK_IN_PROGRESS"u8,
-        EventType.CustomTaskCompleted => "CUSTOM_TASK_COMPLETED"u8,
-        EventType.CustomTaskFailed => "CUSTOM_TASK_FAILED"u8,
-        EventType.CustomTaskTimedOut => "CUSTOM_TASK_TIMED_OUT"u8,
-        EventType.CustomTaskCanceled => "CUSTOM_TASK_CANCELED"u8,
-        _ => Encoding.ASCII.GetBytes(type.ToWireName()),
     };
 
     public void Forget(int taskNo) => _templates.Remove(taskNo);
@@ -159,11 +161,20 @@ internal sealed class EventRenderer
                 .Literal(",\"workflow_name\":"u8).Quoted(execution.WorkflowName)
                 .Literal(",\"event_type\":\""u8)
                 .ToArray();
-            AttributesHead = new Builder()
-                .Literal("\",\"attributes\":{\"custom_task_id\":"u8).Quoted(task.TaskId)
-                .Literal(",\"custom_task_type\":"u8).Quoted(task.Topic)
-                .Literal(","u8)
-                .ToArray();
+            AttributesHead = task.Kind switch
+            {
+                TaskKind.Workflow => new Builder().Literal("\",\"attributes\":{\"task_id\":"u8).Quoted(task.TaskId).Literal(","u8).ToArray(),
+                TaskKind.Activity => new Builder()
+                    .Literal("\",\"attributes\":{\"task_id\":"u8).Quoted(task.TaskId)
+                    .Literal(",\"activity_name\":"u8).Quoted(task.ActivityName)
+                    .Literal(","u8)
+                    .ToArray(),
+                _ => new Builder()
+                    .Literal("\",\"attributes\":{\"custom_task_id\":"u8).Quoted(task.TaskId)
+                    .Literal(",\"custom_task_type\":"u8).Quoted(task.Topic)
+                    .Literal(","u8)
+                    .ToArray(),
+            };
             var tail = new Builder()
                 .Literal("}},\"workflow_context\":{\"namespace\":"u8).Quoted(execution.Namespace)
                 .Literal(",\"workflow_name\":"u8).Quoted(execution.WorkflowName)

@@ -189,6 +189,7 @@ internal sealed partial class ExecutionStreamGrain
             Producers = producers,
             Keys = plan.StoredKeys(_execution.Namespace),
             Namespace = _execution.Namespace,
+            ExecutionStatus = plan.StatusChanged ? plan.Status : null,
         };
         try
         {
@@ -240,7 +241,7 @@ internal sealed partial class ExecutionStreamGrain
         foreach (var stored in plan.Events)
         {
             var task = _tasks[stored.TaskNo];
-            if (task.Status == CustomTaskStatus.Running)
+            if (task.Status == CustomTaskStatus.Running && task.Kind == TaskKind.Custom)
             {
                 _lastActivity[task.TaskId] = stored.TimestampUnixNanoseconds;
             }
@@ -254,6 +255,7 @@ internal sealed partial class ExecutionStreamGrain
         RememberKeys(append.Keys);
         plan.Acknowledge(_metrics, _time);
         Push(plan.Rendered);
+        NotifyWatchers(plan.Notifications);
         return true;
     }
 

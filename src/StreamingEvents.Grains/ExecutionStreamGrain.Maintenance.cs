@@ -6,7 +6,7 @@ namespace StreamingEvents;
 internal sealed partial class ExecutionStreamGrain
 {
     /// <summary>The <c>timeout_type</c> of a task ended for inactivity.</summary>
-    internal const string InactivityTimeoutType = "HEARTBEAT";
+    internal const string InactivityTimeoutType = AppendPlanner.InactivityTimeoutType;
 
     private readonly List<TaskCompletionSource> _retentionWaiters = [];
 
@@ -81,6 +81,11 @@ internal sealed partial class ExecutionStreamGrain
             LogTaskTimedOut(_execution.Key, taskId);
             _lastActivity.Remove(taskId);
             timeouts.Add(Enqueue(new PendingAppend(taskId, null, PublishRequest.Of(TaskEventDraft.TimedOut(InactivityTimeoutType)))));
+        }
+
+        if (EnqueueExecutionTimeout() is { } executionTimeout)
+        {
+            timeouts.Add(executionTimeout);
         }
 
         return timeouts;

@@ -112,13 +112,28 @@ internal sealed partial class ExecutionStreamGrain : Grain, IExecutionStreamGrai
             Names.ValidateIdentifier(start.ActivityId, "activity_id");
         }
 
-        JsonPayloads.Validate(start.InitialState.Span, "initial state");
+        switch (start.Kind)
+        {
+            case TaskKind.Workflow when start.TaskId != Lifecycle.WorkflowTaskId(_execution):
+                throw new InvalidIdentifierException("task_id", start.TaskId, $"the lifecycle of execution '{_execution.Key}' is task '{Lifecycle.WorkflowTaskId(_execution)}'");
+            case TaskKind.Activity when start.ActivityName is null:
+                throw new InvalidIdentifierException("activity_name", string.Empty, "an activity's lifecycle needs its name");
+            case not (TaskKind.Custom or TaskKind.Workflow or TaskKind.Activity):
+                throw new InvalidPayloadException($"Unknown task kind {start.Kind}.");
+        }
+
+        JsonPayloads.Validate(start.InitialState.Span, start.Kind == TaskKind.Custom ? "initial state" : "input");
         if (start.Metadata is { } metadata)
         {
             JsonPayloads.Validate(metadata, "metadata", System.Text.Json.JsonValueKind.Object);
         }
 
-        return Enqueue(new PendingAppend(start.TaskId, start with { Context = context }, null));
+        if (start.DisplayName is { Length: > Names.MaxIdentifierLength })
+        {
+            throw new InvalidPayloadException($"A display name has at most {Names.MaxIdentifierLength} characters.");
+        }
+
+        return Enqueue(new PendingAppend(start.TaskId, start with { Context = context, Type = Lifecycle.StreamOf(start.Kind, start.Type) }, null));
     }
 
     public Task<AppendReceipt> AppendAsync(string taskId, PublishRequest request)
@@ -136,12 +151,18 @@ internal sealed partial class ExecutionStreamGrain : Grain, IExecutionStreamGrai
             throw new InvalidPayloadException("A sequenced append carries the producer epoch (1 or more) and publish sequences from 1.");
         }
 
+        TaskEventDraft[]? normalized = null;
         for (var i = 0; i < events.Length; i++)
         {
-            ValidateDraft(events[i], isLast: i == events.Length - 1);
+            var draft = Validated(events[i], isLast: i == events.Length - 1);
+            if (!ReferenceEquals(draft, events[i]))
+            {
+                normalized ??= [.. events];
+                normalized[i] = draft;
+            }
         }
 
-        return Enqueue(new PendingAppend(taskId, null, request));
+        return Enqueue(new PendingAppend(taskId, null, normalized is null ? request : request with { Events = normalized }));
     }
 
     public Task<StreamInfo> GetInfoAsync() => Task.FromResult(new StreamInfo(
@@ -151,7 +172,7 @@ internal sealed partial class ExecutionStreamGrain : Grain, IExecutionStreamGrai
     public async Task<TaskInfo?> GetTaskAsync(string taskId)
     {
         var task = await FindTaskAsync(taskId);
-        return task is null ? null : new TaskInfo(task.TaskId, _execution, task.Topic, task.Status, task.StartedSequence, task.TerminalSequence, task.ActivityName, task.ActivityId);
+        return task is null ? null : new TaskInfo(task.TaskId, _execution, task.Topic, task.Status, task.StartedSequence, task.TerminalSequence, task.ActivityName, task.ActivityId, task.Kind);
     }
 
     public async Task<TaskSnapshot?> GetTaskSnapshotAsync(string taskId)
@@ -183,31 +204,47 @@ internal sealed partial class ExecutionStreamGrain : Grain, IExecutionStreamGrai
         return found is not null && found.StreamKey == _execution.Key ? found.Task : null;
     }
 
-    private static void ValidateDraft(TaskEventDraft draft, bool isLast)
+    /// <summary>
+    /// Checks a draft against its type's shape (<see cref="EventTypes"/>) and returns it as it is stored: patch operations
+    /// always carry <c>value</c> (<c>null</c> for <c>remove</c>), whatever came in, because Mistral's Python SDK requires it.
+    /// </summary>
+    private static TaskEventDraft Validated(TaskEventDraft draft, bool isLast)
     {
-        switch (draft.Type)
+        var info = EventTypes.Find(draft.Type);
+        if (info is null || info.Role is EventRole.NotPublished or EventRole.Start)
         {
-            case EventType.CustomTaskInProgress when draft.Encoding == PayloadEncoding.Json:
-                JsonPayloads.Validate(draft.Payload.Span, "state");
-                break;
-            case EventType.CustomTaskInProgress when draft.Encoding == PayloadEncoding.JsonPatch:
-                JsonPatch.Validate(draft.Payload.Span);
-                break;
-            case EventType.CustomTaskCompleted when draft.Encoding == PayloadEncoding.Json:
-                JsonPayloads.Validate(draft.Payload.Span, "final state");
-                break;
-            case EventType.CustomTaskCompleted when draft.Encoding == PayloadEncoding.None:
-            case EventType.CustomTaskFailed when draft.Text is not null:
-            case EventType.CustomTaskCanceled or EventType.CustomTaskTimedOut:
-                break;
-            default:
-                throw new InvalidPayloadException(
-                    $"A task cannot publish {draft.Type.ToWireName()} with a {draft.Encoding} payload{(draft.Type == EventType.CustomTaskFailed ? " and no message" : string.Empty)}.");
+            throw new InvalidPayloadException($"Event type {draft.Type} cannot be appended; tasks are opened by their start.");
         }
 
-        if (draft.Type.IsTerminal() && !isLast)
+        var valid = (info.Shape, draft.Encoding) switch
         {
-            throw new InvalidPayloadException($"{draft.Type.ToWireName()} ends the task; it must be the last event of a call.");
+            (AttributeShape.State, PayloadEncoding.Json) => Check(() => JsonPayloads.Validate(draft.Payload.Span, info.IsTerminal ? "final state" : "state")),
+            (AttributeShape.State, PayloadEncoding.JsonPatch) when !info.IsTerminal => true,
+            (AttributeShape.State, PayloadEncoding.None) when info.IsTerminal => true,
+            (AttributeShape.Input or AttributeShape.Result, PayloadEncoding.Json) => Check(() => JsonPayloads.Validate(draft.Payload.Span, info.Shape == AttributeShape.Input ? "input" : "result")),
+            (AttributeShape.Input or AttributeShape.Result, PayloadEncoding.None) => true,
+            (AttributeShape.Failure, _) => draft.Text is not null,
+            (AttributeShape.AttemptFailure, _) => draft.Text is not null && draft.Attempt >= 1,
+            (AttributeShape.Reason or AttributeShape.TimeoutType, _) => true,
+            _ => false,
+        };
+        if (!valid)
+        {
+            throw new InvalidPayloadException(
+                $"A task cannot publish {info.WireName} with a {draft.Encoding} payload{(info.Shape is AttributeShape.Failure or AttributeShape.AttemptFailure ? " and no message or attempt" : string.Empty)}.");
+        }
+
+        if (info.IsTerminal && !isLast)
+        {
+            throw new InvalidPayloadException($"{info.WireName} ends the task; it must be the last event of a call.");
+        }
+
+        return draft.Encoding == PayloadEncoding.JsonPatch ? draft with { Payload = JsonPatch.Normalize(draft.Payload) } : draft;
+
+        static bool Check(Action validate)
+        {
+            validate();
+            return true;
         }
     }
 
@@ -221,8 +258,14 @@ internal sealed partial class ExecutionStreamGrain : Grain, IExecutionStreamGrai
         foreach (var task in State.OpenTasks.Values)
         {
             _tasks[task.TaskNo] = task;
-            _lastActivity[task.TaskId] = lastEvent;
+            if (task.Kind == TaskKind.Custom)
+            {
+                // Lifecycles end for inactivity only when the whole execution is silent (EnqueueExecutionTimeout).
+                _lastActivity[task.TaskId] = lastEvent;
+            }
         }
+
+        _executionTimeoutQueued = false;
     }
 
     private static long ToUnixNanoseconds(DateTimeOffset time) => (time.UtcTicks - DateTime.UnixEpoch.Ticks) * 100;

@@ -58,7 +58,8 @@ internal sealed class TaskGrain([FromKeyedServices(StreamingEventsNames.EventLog
         if (receipt.Replayed == 0)
         {
             _stream = stream;
-            _info = new TaskInfo(start.TaskId, execution, start.Type, CustomTaskStatus.Running, receipt.FirstSequence, null, start.ActivityName, start.ActivityId);
+            _info = new TaskInfo(start.TaskId, execution, Lifecycle.StreamOf(start.Kind, start.Type), CustomTaskStatus.Running, receipt.FirstSequence, null,
+                start.ActivityName, start.ActivityId, start.Kind);
             _state = start.InitialState;
             _stateKnown = true;
             _foldedThrough = 0;
@@ -69,21 +70,37 @@ internal sealed class TaskGrain([FromKeyedServices(StreamingEventsNames.EventLog
             Forget();
         }
 
-        return new TaskStarted(start.TaskId, execution, start.Type, receipt.FirstSequence, Replayed: receipt.Replayed > 0);
+        return new TaskStarted(start.TaskId, execution, Lifecycle.StreamOf(start.Kind, start.Type), receipt.FirstSequence, Replayed: receipt.Replayed > 0);
     }
 
     public async Task<AppendReceipt> UpdateAsync(PublishRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.Events is not { Length: > 0 } || request.Events.Any(u => u.Type != EventType.CustomTaskInProgress))
+        if (request.Events is not { Length: > 0 } || request.Events.Any(u => EventTypes.Find(u.Type) is not { Role: EventRole.Progress }))
         {
-            throw new InvalidPayloadException("Updates publish CUSTOM_TASK_IN_PROGRESS events only; end a task with complete, fail or cancel.");
+            throw new InvalidPayloadException("Updates publish CUSTOM_TASK_IN_PROGRESS (or ACTIVITY_TASK_RETRYING) events only; end a task with complete, fail or cancel.");
         }
 
         var info = await RequireAsync(request);
+        if (info.Kind != TaskKind.Custom)
+        {
+            // A lifecycle has no state to fold: its stream checks the events against the task's kind.
+            return await ForwardAsync(info, request);
+        }
+
         foreach (var update in request.Events.Where(u => u.Encoding == PayloadEncoding.JsonPatch))
         {
             JsonPatch.Validate(update.Payload.Span);
+        }
+
+        if (request.Events.Any(u => u.Encoding == PayloadEncoding.Merge))
+        {
+            if (!_stateKnown)
+            {
+                await LoadStateAsync(info);
+            }
+
+            request = request with { Events = MergesAsPatches(request.Events, _state) };
         }
 
         // Fold first: a patch that does not apply to the current state, or makes it too large, is refused before
@@ -117,11 +134,11 @@ internal sealed class TaskGrain([FromKeyedServices(StreamingEventsNames.EventLog
         ArgumentNullException.ThrowIfNull(request);
         if (request.Events is not [var terminal] || !terminal.Type.IsTerminal() || terminal.Type == EventType.CustomTaskTimedOut)
         {
-            throw new InvalidPayloadException("A task is finished with one CUSTOM_TASK_COMPLETED, CUSTOM_TASK_FAILED or CUSTOM_TASK_CANCELED event.");
+            throw new InvalidPayloadException("A task is finished with one terminal event (e.g. CUSTOM_TASK_COMPLETED, CUSTOM_TASK_FAILED or CUSTOM_TASK_CANCELED).");
         }
 
         var info = await RequireAsync(request);
-        if (terminal is { Type: EventType.CustomTaskCompleted, Encoding: PayloadEncoding.None } && info.Status == CustomTaskStatus.Running)
+        if (terminal is { Type: EventType.CustomTaskCompleted, Encoding: PayloadEncoding.None } && info.Status == CustomTaskStatus.Running && info.Kind == TaskKind.Custom)
         {
             if (!_stateKnown)
             {
@@ -152,6 +169,33 @@ internal sealed class TaskGrain([FromKeyedServices(StreamingEventsNames.EventLog
         }
 
         return _state?.ToArray();
+    }
+
+    /// <summary>
+    /// Turns merges (<see cref="PayloadEncoding.Merge"/>, Mistral's <c>update_state</c>) into patches that <c>add</c> each
+    /// top-level member of the update, folding them in order: a merge needs an object to merge into.
+    /// </summary>
+    private static TaskEventDraft[] MergesAsPatches(TaskEventDraft[] drafts, ReadOnlyMemory<byte>? state)
+    {
+        var result = new TaskEventDraft[drafts.Length];
+        for (var i = 0; i < drafts.Length; i++)
+        {
+            var draft = drafts[i];
+            if (draft.Encoding == PayloadEncoding.Merge)
+            {
+                if (state is { } current && JsonNode.Parse(current.Span) is not JsonObject)
+                {
+                    throw new InvalidPayloadException("An update is merged into the task's state, which is not a JSON object; replace the state instead.");
+                }
+
+                draft = TaskEventDraft.Patch(JsonPatch.MergeOperations(draft.Payload.Span));
+            }
+
+            result[i] = draft;
+            state = Fold(state, draft);
+        }
+
+        return result;
     }
 
     /// <summary>The first event of a request not yet folded: a sequenced request sent again may repeat folded ones.</summary>
@@ -267,7 +311,7 @@ internal sealed class TaskGrain([FromKeyedServices(StreamingEventsNames.EventLog
 
         var task = location.Task;
         _info = new TaskInfo(address.TaskId, ExecutionId.Parse(location.StreamKey), task.Topic, task.Status, task.StartedSequence, task.TerminalSequence,
-            task.ActivityName, task.ActivityId);
+            task.ActivityName, task.ActivityId, task.Kind);
         return _info;
     }
 }

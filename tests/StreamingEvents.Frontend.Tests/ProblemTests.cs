@@ -152,8 +152,10 @@ public sealed class ProblemTests(SharedServer fixture)
     }
 
     [Theory]
-    [InlineData("state", """{"state":1,"patch":[]}""", "patch")]
-    [InlineData("state", """{}""", "state")]
+    [InlineData("state", """{"state":1,"patch":[]}""", "update")]
+    [InlineData("state", """{"update":{"a":1},"state":1}""", "update")]
+    [InlineData("state", """{"update":[1]}""", "update")]
+    [InlineData("state", """{}""", "update")]
     [InlineData("fail", """{}""", "message")]
     [InlineData("fail", """{"message":5}""", "message")]
     [InlineData("cancel", """{"reason":5}""", "reason")]

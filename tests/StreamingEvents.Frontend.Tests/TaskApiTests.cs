@@ -47,6 +47,13 @@ public sealed class TaskApiTests(SharedServer fixture)
         Assert.Equal(1, b.GetProperty("broker_sequence").GetInt64());
     }
 
+    /// <summary>As published: every operation carries <c>value</c> (Mistral's Python SDK requires it), <c>null</c> for a remove.</summary>
+    private static readonly object?[] AppendHelloPublished =
+    [
+        .. AppendHello[..^1],
+        new { op = "remove", path = "/draft", value = (object?)null },
+    ];
+
     [Fact]
     public async Task A_patch_is_published_as_json_patch_operations_and_applied_to_the_task_state()
     {
@@ -60,7 +67,7 @@ public sealed class TaskApiTests(SharedServer fixture)
 
         var payload = record.Json.GetProperty("data").GetProperty("attributes").GetProperty("payload");
         Assert.Equal("json_patch", payload.GetProperty("type").GetString());
-        Assert.True(JsonElement.DeepEquals(JsonSerializer.SerializeToElement(AppendHello), payload.GetProperty("value")), payload.ToString());
+        Assert.True(JsonElement.DeepEquals(JsonSerializer.SerializeToElement(AppendHelloPublished), payload.GetProperty("value")), payload.ToString());
         Assert.Equal("""{"text":"Hello","tokens":["Hello"],"step":2}""", info.GetProperty("state").GetRawText());
     }
 

@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace StreamingEvents.Contracts;
 
 /// <summary>
@@ -61,4 +63,85 @@ public interface IExecutionRegistryGrain : IGrainWithIntegerKey
 
     /// <summary>The executions with these stream ids (unknown ids are left out).</summary>
     Task<ExecutionSummary[]> GetAsync(long[] streamIds);
+}
+
+/// <summary>Where a workflow execution is in its life (Mistral's <c>WorkflowExecutionStatus</c>).</summary>
+public enum ExecutionStatus : short
+{
+    /// <summary>Nothing published its lifecycle: the execution is running while it has open tasks.</summary>
+    None = 0,
+    /// <summary><c>WORKFLOW_EXECUTION_STARTED</c> was published and no terminal event yet.</summary>
+    Running = 1,
+    /// <summary>Ended with <c>WORKFLOW_EXECUTION_COMPLETED</c>.</summary>
+    Completed = 2,
+    /// <summary>Ended with <c>WORKFLOW_EXECUTION_FAILED</c>.</summary>
+    Failed = 3,
+    /// <summary>Ended with <c>WORKFLOW_EXECUTION_CANCELED</c>.</summary>
+    Canceled = 4,
+    /// <summary>Ended by the service because nothing was published for the inactivity timeout (a dead publisher).</summary>
+    TimedOut = 5,
+}
+
+/// <summary>The wire names of <see cref="ExecutionStatus"/> (Mistral's <c>WorkflowExecutionStatus</c>).</summary>
+public static class ExecutionStatuses
+{
+    /// <summary>
+    /// <c>RUNNING</c>, <c>COMPLETED</c>, <c>FAILED</c>, <c>CANCELED</c> or <c>TIMED_OUT</c>. An execution that never
+    /// published its lifecycle (<see cref="ExecutionStatus.None"/>) is <c>RUNNING</c> while it has open tasks and
+    /// <c>COMPLETED</c> once all of them ended.
+    /// </summary>
+    public static string ToWire(ExecutionStatus status, int openTasks = 0) => status switch
+    {
+        ExecutionStatus.Running => "RUNNING",
+        ExecutionStatus.Completed => "COMPLETED",
+        ExecutionStatus.Failed => "FAILED",
+        ExecutionStatus.Canceled => "CANCELED",
+        ExecutionStatus.TimedOut => "TIMED_OUT",
+        _ => openTasks > 0 ? "RUNNING" : "COMPLETED",
+    };
+
+    /// <summary>The status a terminal <c>WORKFLOW_EXECUTION_*</c> event leads to.</summary>
+    public static ExecutionStatus Of(EventType terminal) => terminal switch
+    {
+        EventType.WorkflowExecutionCompleted => ExecutionStatus.Completed,
+        EventType.WorkflowExecutionFailed => ExecutionStatus.Failed,
+        EventType.WorkflowExecutionCanceled => ExecutionStatus.Canceled,
+        _ => throw new ArgumentOutOfRangeException(nameof(terminal), terminal, "Not a terminal workflow event type."),
+    };
+
+    /// <summary>Whether an execution with <paramref name="status"/> has ended.</summary>
+    public static bool IsFinished(this ExecutionStatus status) =>
+        status is ExecutionStatus.Completed or ExecutionStatus.Failed or ExecutionStatus.Canceled or ExecutionStatus.TimedOut;
+}
+
+/// <summary>One execution's lifecycle as <c>GET /v1/workflows/executions/{id}</c> reports it.</summary>
+[GenerateSerializer, Immutable, Alias("se.ExecutionInfo")]
+public sealed record ExecutionInfo(
+    [property: Id(0)] WorkflowContext Context,
+    [property: Id(1)] ExecutionStatus Status,
+    [property: Id(2)] DateTimeOffset StartTime,
+    [property: Id(3)] DateTimeOffset? EndTime,
+    [property: Id(4)] byte[]? Result,
+    [property: Id(5)] int OpenTasks,
+    [property: Id(6)] long Head)
+{
+    /// <summary>Whether the execution has ended.</summary>
+    public bool IsFinished => Status.IsFinished();
+
+    /// <summary>The status as Mistral's API names it.</summary>
+    public string WireStatus => ExecutionStatuses.ToWire(Status, OpenTasks);
+}
+
+/// <summary>
+/// Told by an execution's stream when tasks of it are canceled from outside (a user's "stop"), so that the producers
+/// working on them stop too. Implemented by the SDK in every process that publishes to the execution.
+/// </summary>
+public interface IExecutionControlObserver : IGrainObserver
+{
+    /// <summary>
+    /// Tasks of <paramref name="executionKey"/> were canceled: the one with <paramref name="taskId"/>, or every task and
+    /// the execution itself when it is <c>null</c>.
+    /// </summary>
+    [OneWay]
+    void OnCanceled(string executionKey, string? taskId, string? reason);
 }

@@ -40,4 +40,23 @@ public interface IExecutionStreamGrain : IGrainWithStringKey
 
     /// <summary>Times out open tasks that have been silent longer than the configured inactivity timeout.</summary>
     Task CheckTimeoutsAsync();
+
+    /// <summary>The execution's lifecycle: status, start and end, result.</summary>
+    Task<ExecutionInfo> GetExecutionAsync();
+
+    /// <summary>
+    /// Cancels the execution: every open task ends (<c>CUSTOM_TASK_CANCELED</c>, an activity <c>ACTIVITY_TASK_FAILED</c>),
+    /// then <c>WORKFLOW_EXECUTION_CANCELED</c>, in one commit; the producers watching it are told. Canceling an execution
+    /// that already ended does nothing. Returns the execution as it is afterwards.
+    /// </summary>
+    Task<ExecutionInfo> CancelExecutionAsync(string? reason);
+
+    /// <summary>
+    /// Tells <paramref name="observer"/> when tasks of this execution are canceled from outside (held in memory; a new
+    /// activation forgets it, and producers then learn of a cancel from their next publish).
+    /// </summary>
+    Task WatchAsync(IExecutionControlObserver observer);
+
+    /// <summary>Stops telling <paramref name="observer"/>.</summary>
+    Task UnwatchAsync(IExecutionControlObserver observer);
 }

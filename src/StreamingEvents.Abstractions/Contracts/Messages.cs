@@ -9,18 +9,26 @@ public enum PayloadEncoding : byte
     Json = 1,
     /// <summary>A JSON array of patch operations (<c>{"type":"json_patch"}</c> on the wire).</summary>
     JsonPatch = 2,
+
+    /// <summary>
+    /// A JSON object merged into the task's current state by its task grain, which publishes the merged whole state: never
+    /// stored or delivered as such.
+    /// </summary>
+    Merge = 3,
 }
 
 /// <summary>
-/// One event a task asks to publish, before it has a number. <see cref="Payload"/> is UTF-8 JSON for state events;
-/// <see cref="Text"/> is the failure message, cancel reason or timeout type for the others.
+/// One event a task asks to publish, before it has a number. <see cref="Payload"/> is UTF-8 JSON for state events and
+/// for inputs and results; <see cref="Text"/> is the failure message, cancel reason, timeout type or display name;
+/// <see cref="Attempt"/> is an activity's attempt. <see cref="EventTypes"/> says which of them a type carries.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("se.TaskEventDraft")]
 public sealed record TaskEventDraft(
     [property: Id(0)] EventType Type,
     [property: Id(1)] PayloadEncoding Encoding,
     [property: Id(2)] ReadOnlyMemory<byte> Payload,
-    [property: Id(3)] string? Text = null)
+    [property: Id(3)] string? Text = null,
+    [property: Id(4)] int Attempt = 0)
 {
     /// <summary>The started event with the initial state.</summary>
     public static TaskEventDraft Started(ReadOnlyMemory<byte> initialStateJson) => new(EventType.CustomTaskStarted, PayloadEncoding.Json, initialStateJson);
@@ -45,6 +53,36 @@ public sealed record TaskEventDraft(
 
     /// <summary>The timed-out event.</summary>
     public static TaskEventDraft TimedOut(string? timeoutType) => new(EventType.CustomTaskTimedOut, PayloadEncoding.None, ReadOnlyMemory<byte>.Empty, timeoutType);
+
+    /// <summary>An update merged into the task's current state (a JSON object): its top-level members replace the state's.</summary>
+    public static TaskEventDraft Merge(ReadOnlyMemory<byte> updateJson) => new(EventType.CustomTaskInProgress, PayloadEncoding.Merge, updateJson);
+
+    /// <summary><c>WORKFLOW_EXECUTION_STARTED</c> with the workflow's input and an optional display name.</summary>
+    public static TaskEventDraft WorkflowStarted(ReadOnlyMemory<byte> inputJson, string? displayName = null) =>
+        new(EventType.WorkflowExecutionStarted, PayloadEncoding.Json, inputJson, displayName);
+
+    /// <summary><c>WORKFLOW_EXECUTION_COMPLETED</c> with the workflow's result.</summary>
+    public static TaskEventDraft WorkflowCompleted(ReadOnlyMemory<byte> resultJson) => new(EventType.WorkflowExecutionCompleted, PayloadEncoding.Json, resultJson);
+
+    /// <summary><c>WORKFLOW_EXECUTION_FAILED</c> with a failure message.</summary>
+    public static TaskEventDraft WorkflowFailed(string message) => new(EventType.WorkflowExecutionFailed, PayloadEncoding.None, ReadOnlyMemory<byte>.Empty, message);
+
+    /// <summary><c>WORKFLOW_EXECUTION_CANCELED</c> with an optional reason.</summary>
+    public static TaskEventDraft WorkflowCanceled(string? reason) => new(EventType.WorkflowExecutionCanceled, PayloadEncoding.None, ReadOnlyMemory<byte>.Empty, reason);
+
+    /// <summary><c>ACTIVITY_TASK_STARTED</c> with the activity's input.</summary>
+    public static TaskEventDraft ActivityStarted(ReadOnlyMemory<byte> inputJson) => new(EventType.ActivityTaskStarted, PayloadEncoding.Json, inputJson);
+
+    /// <summary><c>ACTIVITY_TASK_COMPLETED</c> with the activity's result.</summary>
+    public static TaskEventDraft ActivityCompleted(ReadOnlyMemory<byte> resultJson) => new(EventType.ActivityTaskCompleted, PayloadEncoding.Json, resultJson);
+
+    /// <summary><c>ACTIVITY_TASK_RETRYING</c>: attempt <paramref name="attempt"/> failed and the activity runs again.</summary>
+    public static TaskEventDraft ActivityRetrying(string message, int attempt) =>
+        new(EventType.ActivityTaskRetrying, PayloadEncoding.None, ReadOnlyMemory<byte>.Empty, message, attempt);
+
+    /// <summary><c>ACTIVITY_TASK_FAILED</c>: attempt <paramref name="attempt"/> failed and the activity gives up.</summary>
+    public static TaskEventDraft ActivityFailed(string message, int attempt) =>
+        new(EventType.ActivityTaskFailed, PayloadEncoding.None, ReadOnlyMemory<byte>.Empty, message, attempt);
 }
 
 /// <summary>
@@ -63,7 +101,9 @@ public sealed record TaskStart(
     [property: Id(5)] string? ActivityName = null,
     [property: Id(6)] string? ActivityId = null,
     [property: Id(7)] string? ProducerId = null,
-    [property: Id(8)] RequestKey? Key = null)
+    [property: Id(8)] RequestKey? Key = null,
+    [property: Id(9)] TaskKind Kind = TaskKind.Custom,
+    [property: Id(10)] string? DisplayName = null)
 {
     /// <summary>The task's address: its namespace and id.</summary>
     public TaskAddress Address => new(Context.Namespace, TaskId);
@@ -197,4 +237,5 @@ public sealed record TaskInfo(
     [property: Id(4)] long StartedSequence,
     [property: Id(5)] long? TerminalSequence,
     [property: Id(6)] string? ActivityName = null,
-    [property: Id(7)] string? ActivityId = null);
+    [property: Id(7)] string? ActivityId = null,
+    [property: Id(8)] TaskKind Kind = TaskKind.Custom);

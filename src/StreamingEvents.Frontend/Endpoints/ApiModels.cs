@@ -14,8 +14,49 @@ public sealed record CreateTaskRequest(
 /// <summary>The answer to <c>POST /v1/tasks</c>: the task and its <c>CUSTOM_TASK_STARTED</c> event.</summary>
 public sealed record CreateTaskResponse(string TaskId, string Stream, long BrokerSequence, string Namespace, string WorkflowExecId);
 
-/// <summary><c>POST /v1/tasks/{task_id}/state</c>: a whole state, or patch operations.</summary>
-public sealed record UpdateStateRequest(JsonElement? State, JsonElement? Patch);
+/// <summary>
+/// <c>POST /v1/tasks/{task_id}/state</c>: an object merged into the state (<c>update</c>, Mistral's <c>update_state</c>),
+/// a whole new state (<c>state</c>, <c>set_state</c>), or patch operations (<c>patch</c>); exactly one of them.
+/// </summary>
+public sealed record UpdateStateRequest(JsonElement? Update, JsonElement? State, JsonElement? Patch);
+
+/// <summary><c>POST /v1/workflows/executions/{execution_id}/start</c>.</summary>
+public sealed record StartExecutionRequest(
+    string WorkflowName, JsonElement? Input, string? DisplayName, string? RunId, string? ParentWorkflowExecId, string? RootWorkflowExecId);
+
+/// <summary><c>POST /v1/workflows/executions/{execution_id}/complete</c>.</summary>
+public sealed record CompleteExecutionRequest(JsonElement? Result);
+
+/// <summary>Mistral's <c>WorkflowExecutionResponse</c>: <c>GET /v1/workflows/executions/{execution_id}</c>.</summary>
+public sealed record WorkflowExecutionResponse(
+    string WorkflowName,
+    string ExecutionId,
+    string? ParentExecutionId,
+    string RootExecutionId,
+    string? RunId,
+    string Status,
+    DateTimeOffset StartTime,
+    DateTimeOffset? EndTime,
+    long? TotalDurationMs,
+    JsonElement? Result)
+{
+    /// <summary>The response for <paramref name="info"/>.</summary>
+    public static WorkflowExecutionResponse From(ExecutionInfo info)
+    {
+        var context = info.Context;
+        return new WorkflowExecutionResponse(
+            context.WorkflowName ?? WorkflowContext.DefaultWorkflowName,
+            context.WorkflowExecId,
+            context.ParentWorkflowExecId,
+            context.RootWorkflowExecId ?? context.WorkflowExecId,
+            context.WorkflowRunId,
+            info.WireStatus,
+            info.StartTime,
+            info.EndTime,
+            info.EndTime is { } end ? (long)(end - info.StartTime).TotalMilliseconds : null,
+            info.Result is { } result ? JsonDocument.Parse(result).RootElement : null);
+    }
+}
 
 /// <summary><c>POST /v1/tasks/{task_id}/complete</c>; without a state, the current one is published.</summary>
 public sealed record CompleteTaskRequest(JsonElement? State);

@@ -22,7 +22,7 @@ internal static class TaskEndpoints
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         publishing.MapPost("/{task_id}/state", UpdateAsync)
-            .WithName("UpdateTaskState").WithSummary("Publishes CUSTOM_TASK_IN_PROGRESS with a whole state ({state}) or patch operations ({patch}).")
+            .WithName("UpdateTaskState").WithSummary("Publishes CUSTOM_TASK_IN_PROGRESS: an object merged into the state ({update}), a whole state ({state}) or patch operations ({patch}).")
             .Accepts<UpdateStateRequest>("application/json")
             .Produces<SequenceResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
@@ -78,19 +78,27 @@ internal static class TaskEndpoints
     private static async Task<IResult> UpdateAsync(string task_id, HttpRequest request, IGrainFactory grains)
     {
         var body = await RequestJson.ReadObjectAsync(request);
+        var update = RequestJson.OptionalValue(body, "update");
         var state = RequestJson.OptionalValue(body, "state");
         var patch = RequestJson.OptionalValue(body, "patch");
-        if (patch is not null && body["patch"] is not System.Text.Json.Nodes.JsonArray)
+        if (patch is not null && body["patch"] is not JsonArray)
         {
             throw ApiProblemException.BadRequest("patch", "'patch' must be a JSON array of operations ({op, path, value}).");
         }
 
-        var draft = (state, patch) switch
+        if (update is not null && body["update"] is not JsonObject)
         {
-            ({ } whole, null) => TaskEventDraft.Progress(whole),
-            (null, { } operations) => TaskEventDraft.Patch(operations),
-            (null, null) => throw ApiProblemException.BadRequest("state", "Give either 'state' (the whole new state) or 'patch' (operations)."),
-            _ => throw ApiProblemException.BadRequest("patch", "Give 'state' or 'patch', not both."),
+            throw ApiProblemException.BadRequest("update", "'update' must be a JSON object: its members replace the state's, the others are kept.");
+        }
+
+        var draft = (update, state, patch) switch
+        {
+            ({ } changes, null, null) => TaskEventDraft.Merge(changes),
+            (null, { } whole, null) => TaskEventDraft.Progress(whole),
+            (null, null, { } operations) => TaskEventDraft.Patch(operations),
+            (null, null, null) => throw ApiProblemException.BadRequest("update",
+                "Give 'update' (an object merged into the state), 'state' (the whole new state) or 'patch' (operations)."),
+            _ => throw ApiProblemException.BadRequest("update", "Give only one of 'update', 'state' and 'patch'."),
         };
         var task = await VisibleTaskAsync(request.HttpContext, grains, task_id);
         return Sequence(request, await task.UpdateAsync(PublishRequest.Of(draft, IdempotencyKeys.Read(request))));

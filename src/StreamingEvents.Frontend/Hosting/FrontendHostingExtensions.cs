@@ -54,6 +54,7 @@ public static class FrontendHostingExtensions
         EventStreamEndpoints.Map(v1);
         EventListEndpoints.Map(v1);
         TaskEndpoints.Map(v1);
+        ExecutionEndpoints.Map(v1);
         StreamEndpoints.Map(v1);
         if (app.Configuration.GetSection(FrontendOptions.SectionName).GetValue(nameof(FrontendOptions.EnableDemo), true))
         {

@@ -111,7 +111,9 @@ internal sealed partial class ProblemMapping(IProblemDetailsService problems, IL
             new() { ["size_bytes"] = tooLarge.SizeBytes, ["limit_bytes"] = tooLarge.LimitBytes }),
         StreamPositionExpiredException expired => Create(StatusCodes.Status410Gone, error.ErrorCode, error.Message,
             new() { ["oldest_available"] = expired.OldestAvailable, ["requested"] = expired.Requested }),
-        TaskNotFoundException => Create(StatusCodes.Status404NotFound, error.ErrorCode, error.Message),
+        TaskNotFoundException or ExecutionNotFoundException => Create(StatusCodes.Status404NotFound, error.ErrorCode, error.Message),
+        ExecutionFinishedException ended => Create(StatusCodes.Status409Conflict, error.ErrorCode, error.Message,
+            new() { ["execution_status"] = Contracts.ExecutionStatuses.ToWire(ended.Status) }),
         TaskAlreadyFinishedException finished => Create(StatusCodes.Status409Conflict, error.ErrorCode, error.Message,
             new() { ["task_status"] = finished.Status.ToString().ToLowerInvariant() }),
         TaskAlreadyExistsException or WorkflowContextConflictException or ProducerFencedException or PublishSequenceGapException =>

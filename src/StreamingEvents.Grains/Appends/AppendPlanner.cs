@@ -39,6 +39,10 @@ internal sealed class AppendPlanner(
                 {
                     PlanStart(plan, request, start);
                 }
+                else if (request.End is { } end)
+                {
+                    PlanEnd(plan, request, end);
+                }
                 else
                 {
                     PlanAppend(plan, request);
@@ -98,6 +102,11 @@ internal sealed class AppendPlanner(
             return;
         }
 
+        if (plan.Status.IsFinished())
+        {
+            throw new ExecutionFinishedException(executionKey, plan.Status);
+        }
+
         var sequence = plan.NextSequence;
         var task = new StoredTask(plan.TaskCount + 1, start.TaskId, start.Type, start.Context.WorkflowRunId!, start.Metadata,
             CustomTaskStatus.Running, sequence, null)
@@ -105,16 +114,131 @@ internal sealed class AppendPlanner(
             ActivityName = start.ActivityName,
             ActivityId = start.ActivityId,
             ProducerId = start.ProducerId,
+            Kind = start.Kind,
         };
-        var stored = new StoredEvent(sequence, nextTimestamp(), task.TaskNo, EventType.CustomTaskStarted, PayloadEncoding.Json, start.InitialState);
+        var type = EventTypes.StartOf(start.Kind);
+        var body = start.Kind == TaskKind.Custom
+            ? start.InitialState
+            : LifecycleAttributes.Encode(type.Info(), start.InitialState.Span, start.DisplayName, 1, state.Context!.WorkflowName ?? WorkflowContext.DefaultWorkflowName);
+        var stored = new StoredEvent(sequence, nextTimestamp(), task.TaskNo, type, PayloadEncoding.Json, body);
         var rendered = RenderChecked(task, stored);
 
         plan.TaskCount++;
         plan.NewTasks.Add(task);
         plan.Opened[task.TaskId] = task;
         plan.Producers[task.TaskNo] = ProducerState.Started(task.TaskNo, sequence);
+        if (start.Kind == TaskKind.Workflow)
+        {
+            plan.Status = ExecutionStatus.Running;
+        }
+
         plan.Accept(request, [stored], [rendered], []);
     }
+
+    /// <summary>
+    /// Ends the execution from outside (a user's cancel, or the whole execution silent past the inactivity timeout): every
+    /// open task ends, then the execution's own terminal event, in this one commit. An execution that already ended is
+    /// left as it is.
+    /// </summary>
+    private void PlanEnd(AppendPlan plan, PendingAppend request, ExecutionEnd end)
+    {
+        if (plan.Status.IsFinished())
+        {
+            plan.Replay(request, new AppendReceipt(plan.NextSequence, 0), dependsOnCommit: plan.StatusChanged);
+            return;
+        }
+
+        var stored = new List<StoredEvent>();
+        var rendered = new List<StreamEvent>();
+        EndOpenTasks(plan, end, except: request.TaskId, stored, rendered);
+
+        var terminal = end.TimedOut
+            ? TaskEventDraft.WorkflowFailed(end.Reason ?? "The execution timed out.")
+            : TaskEventDraft.WorkflowCanceled(end.Reason);
+        var workflow = plan.Opened.GetValueOrDefault(request.TaskId) ?? state.OpenTasks.GetValueOrDefault(request.TaskId);
+        if (workflow is null)
+        {
+            // Published without a lifecycle of its own: the execution's task exists from its terminal event on, so that
+            // consumers reading until WORKFLOW_EXECUTION_* see one.
+            workflow = new StoredTask(plan.TaskCount + 1, request.TaskId, Lifecycle.WorkflowStream, state.Context!.WorkflowRunId!, null,
+                CustomTaskStatus.Running, plan.NextSequence + stored.Count, null) { Kind = TaskKind.Workflow };
+            plan.TaskCount++;
+            plan.NewTasks.Add(workflow);
+        }
+
+        var last = Numbered(plan, workflow, terminal, stored.Count);
+        stored.Add(last.Stored);
+        rendered.Add(last.Rendered);
+        Close(plan, workflow, terminal.Type.ToTerminalStatus(), last.Stored.Sequence, null);
+        plan.Status = end.TimedOut ? ExecutionStatus.TimedOut : ExecutionStatus.Canceled;
+        plan.Notify(null, end.Reason);
+        plan.Accept(request, [.. stored], [.. rendered], []);
+    }
+
+    /// <summary>
+    /// Ends every open task but <paramref name="except"/> (the execution's own), in task order, with the event its kind
+    /// ends with when the execution ends around it: a custom task is canceled (timed out, when the execution timed out),
+    /// an activity fails in its current attempt.
+    /// </summary>
+    private void EndOpenTasks(AppendPlan plan, ExecutionEnd end, string except, List<StoredEvent> stored, List<StreamEvent> rendered)
+    {
+        var open = state.OpenTasks.Values.Where(t => !plan.Closed.ContainsKey(t.TaskId)).Concat(plan.Opened.Values)
+            .Where(t => t.TaskId != except)
+            .DistinctBy(t => t.TaskNo)
+            .OrderBy(t => t.TaskNo)
+            .ToList();
+        foreach (var task in open)
+        {
+            var message = end.Reason ?? (end.TimedOut ? "The execution timed out." : "The execution ended.");
+            var draft = task.Kind switch
+            {
+                TaskKind.Activity => TaskEventDraft.ActivityFailed(message, Attempt(plan, task)),
+                _ when end.TimedOut => TaskEventDraft.TimedOut(InactivityTimeoutType),
+                _ => TaskEventDraft.Canceled(end.Reason),
+            };
+            var (storedEvent, renderedEvent) = Numbered(plan, task, draft, stored.Count);
+            stored.Add(storedEvent);
+            rendered.Add(renderedEvent);
+            Close(plan, task, draft.Type.ToTerminalStatus(), storedEvent.Sequence, null);
+        }
+    }
+
+    /// <summary>The <c>timeout_type</c> of a task ended for inactivity.</summary>
+    internal const string InactivityTimeoutType = "HEARTBEAT";
+
+    /// <summary>An activity's current attempt: its publisher numbers one <c>ACTIVITY_TASK_RETRYING</c> per failed attempt.</summary>
+    private static int Attempt(AppendPlan plan, StoredTask activity) =>
+        (int)Math.Min(int.MaxValue, (plan.Producers.TryGetValue(activity.TaskNo, out var producer) ? producer.LastPublishSequence : 0) + 1);
+
+    /// <summary>A server-made event of <paramref name="task"/>, numbered after <paramref name="offset"/> events already planned.</summary>
+    private (StoredEvent Stored, StreamEvent Rendered) Numbered(AppendPlan plan, StoredTask task, TaskEventDraft draft, int offset)
+    {
+        var stored = new StoredEvent(plan.NextSequence + offset, nextTimestamp(), task.TaskNo, draft.Type, draft.Encoding, Body(task, draft));
+        return (stored, RenderChecked(task, stored));
+    }
+
+    /// <summary>What an event stores: a custom task's payload or text, a lifecycle event's attributes.</summary>
+    private byte[] Body(StoredTask task, TaskEventDraft draft)
+    {
+        var info = draft.Type.Info();
+        if (info.Kind != task.Kind)
+        {
+            throw new InvalidPayloadException($"{info.WireName} cannot be published to {KindName(task.Kind)} ('{task.TaskId}').");
+        }
+
+        return info.Kind != TaskKind.Custom
+            ? LifecycleAttributes.Encode(draft, state.Context!.WorkflowName ?? WorkflowContext.DefaultWorkflowName)
+            : info.Shape is AttributeShape.Failure or AttributeShape.Reason or AttributeShape.TimeoutType
+                ? EventRenderer.EncodeText(draft.Text)
+                : draft.Payload.ToArray();
+    }
+
+    private static string KindName(TaskKind kind) => kind switch
+    {
+        TaskKind.Workflow => "the execution's own lifecycle",
+        TaskKind.Activity => "an activity",
+        _ => "a custom task",
+    };
 
     private void PlanAppend(AppendPlan plan, PendingAppend request)
     {
@@ -128,8 +252,16 @@ internal sealed class AppendPlanner(
             return;
         }
 
-        var producer = plan.Producers[task.TaskNo];
         var drafts = publish.Events;
+        foreach (var draft in drafts)
+        {
+            if (draft.Type.Info().Kind != task.Kind)
+            {
+                throw new InvalidPayloadException($"{draft.Type.ToWireName()} cannot be published to {KindName(task.Kind)} ('{task.TaskId}').");
+            }
+        }
+
+        var producer = plan.Producers[task.TaskNo];
         long first;
         var replayed = 0;
         var sequences = new List<long>(drafts.Length);
@@ -167,17 +299,30 @@ internal sealed class AppendPlanner(
             return;
         }
 
-        var stored = new StoredEvent[drafts.Length - replayed];
-        var rendered = new StreamEvent[stored.Length];
-        for (var i = 0; i < stored.Length; i++)
+        var last = drafts[^1];
+        var endsExecution = last.Type.EndsExecution();
+        List<StoredEvent> ending = [];
+        List<StreamEvent> endingRendered = [];
+        if (endsExecution)
         {
-            var draft = drafts[replayed + i];
-            var body = draft.Type switch
+            // The execution ends: its open tasks end first, so that its own terminal event is the last of its stream.
+            var reason = last.Type switch
             {
-                EventType.CustomTaskFailed or EventType.CustomTaskCanceled or EventType.CustomTaskTimedOut => EventRenderer.EncodeText(draft.Text),
-                _ => draft.Payload,
+                EventType.WorkflowExecutionCompleted => "The execution completed.",
+                EventType.WorkflowExecutionFailed => last.Text is null ? "The execution failed." : $"The execution failed: {last.Text}",
+                _ => last.Text,
             };
-            stored[i] = new StoredEvent(plan.NextSequence + i, nextTimestamp(), task.TaskNo, draft.Type, draft.Encoding, body);
+            EndOpenTasks(plan, new ExecutionEnd(reason, TimedOut: false), except: task.TaskId, ending, endingRendered);
+        }
+
+        var stored = new StoredEvent[ending.Count + drafts.Length - replayed];
+        var rendered = new StreamEvent[stored.Length];
+        ending.CopyTo(stored);
+        endingRendered.CopyTo(rendered);
+        for (var i = ending.Count; i < stored.Length; i++)
+        {
+            var draft = drafts[replayed + i - ending.Count];
+            stored[i] = new StoredEvent(plan.NextSequence + i, nextTimestamp(), task.TaskNo, draft.Type, draft.Encoding, Body(task, draft));
             rendered[i] = RenderChecked(task, stored[i]);
             sequences.Add(stored[i].Sequence);
         }
@@ -190,13 +335,23 @@ internal sealed class AppendPlanner(
             LastSequence = stored[^1].Sequence,
             BatchFirstPublishSequence = firstNew,
         };
-        plan.AddRun(task.TaskNo, firstNew, stored[0].Sequence, stored.Length);
+        plan.AddRun(task.TaskNo, firstNew, stored[ending.Count].Sequence, stored.Length - ending.Count);
 
-        var last = drafts[^1];
         if (last.Type.IsTerminal())
         {
             // Only a terminal its publisher numbered can be told apart when it comes again.
             Close(plan, task, last.Type.ToTerminalStatus(), stored[^1].Sequence, publish.IsSequenced ? (lastNew, producer.Epoch) : null);
+            if (!publish.IsSequenced)
+            {
+                // Ended by someone other than its publisher (a cancel over HTTP, a timeout): the publisher is told.
+                plan.Notify(task.TaskId, last.Text);
+            }
+        }
+
+        if (endsExecution)
+        {
+            plan.Status = ExecutionStatuses.Of(last.Type);
+            plan.Notify(null, last.Text);
         }
 
         plan.Accept(request, stored, rendered, sequences, replayed);
@@ -322,11 +477,15 @@ internal readonly record struct ClosedTask(int TaskNo, CustomTaskStatus Status, 
         request.IsSequenced && Numbered is { } numbered && request.Epoch == numbered.Epoch && last <= numbered.PublishSequence;
 }
 
+/// <summary>How an execution is ended from outside: canceled (with a reason), or timed out for inactivity.</summary>
+internal sealed record ExecutionEnd(string? Reason, bool TimedOut);
+
 /// <summary>
-/// One queued request to an execution's stream: a task start, or a publish to a task (a server-made timeout is a publish
-/// too). What the planner needs from storage is looked up before planning and kept here.
+/// One queued request to an execution's stream: a task start, a publish to a task (a server-made timeout is a publish
+/// too), or the end of the whole execution (<see cref="End"/>, for its own task). What the planner needs from storage is
+/// looked up before planning and kept here.
 /// </summary>
-internal sealed class PendingAppend(string taskId, TaskStart? start, PublishRequest? request)
+internal sealed class PendingAppend(string taskId, TaskStart? start, PublishRequest? request, ExecutionEnd? end = null)
 {
     public string TaskId { get; } = taskId;
 
@@ -334,9 +493,11 @@ internal sealed class PendingAppend(string taskId, TaskStart? start, PublishRequ
 
     public PublishRequest? Request { get; } = request;
 
+    public ExecutionEnd? End { get; } = end;
+
     public RequestKey? Key => Start?.Key ?? Request?.Key;
 
-    /// <summary>How many events the request asks to store at most.</summary>
+    /// <summary>How many events the request asks to store at most (an execution's end: its own, and one per open task).</summary>
     public int EventCount => Request?.Events.Length ?? 1;
 
     public TaskCompletionSource<AppendReceipt> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -396,6 +557,28 @@ internal sealed class AppendPlan(EventLogState state)
 
     /// <summary>Set when a lookup showed that storage moved on since the state was loaded: reload before numbering again.</summary>
     public bool StateIsStale { get; set; }
+
+    /// <summary>Where the execution is after this plan.</summary>
+    public ExecutionStatus Status
+    {
+        get;
+        set
+        {
+            StatusChanged |= value != field;
+            field = value;
+        }
+    } = state.ExecutionStatus;
+
+    /// <summary>Whether this plan moves the execution's status (stored with its events).</summary>
+    public bool StatusChanged { get; private set; }
+
+    /// <summary>
+    /// Tasks ended by someone other than their publisher (<c>TaskId</c>), or the whole execution (<c>null</c>): their
+    /// publishers are told once the commit is durable, so that they stop working on them.
+    /// </summary>
+    public List<(string? TaskId, string? Reason)> Notifications { get; } = [];
+
+    public void Notify(string? taskId, string? reason) => Notifications.Add((taskId, reason));
 
     public void Accept(PendingAppend request, StoredEvent[] stored, StreamEvent[] rendered, List<long> sequences, int replayed = 0)
     {

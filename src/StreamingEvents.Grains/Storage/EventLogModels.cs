@@ -42,6 +42,9 @@ internal sealed record StoredTask(
     public long? TerminalPublishSequence { get; init; }
 
     public int? TerminalEpoch { get; init; }
+
+    /// <summary>A custom task, the execution's own lifecycle, or an activity's.</summary>
+    public TaskKind Kind { get; init; }
 }
 
 /// <summary>
@@ -81,6 +84,12 @@ internal sealed record StreamRecord(
 {
     /// <summary>The publishers of the open tasks.</summary>
     public IReadOnlyList<ProducerState> Producers { get; init; } = [];
+
+    /// <summary>Where the execution is in its lifecycle.</summary>
+    public ExecutionStatus ExecutionStatus { get; init; }
+
+    /// <summary>When the stream was created (its first event).</summary>
+    public DateTimeOffset CreatedAt { get; init; }
 }
 
 /// <summary>Where a task lives: its stream's key, and the task row.</summary>
@@ -111,6 +120,9 @@ internal sealed record StreamAppend(
 
     /// <summary>The stream's namespace, in which its new tasks' ids must be unique.</summary>
     public string Namespace { get; init; } = WorkflowContext.DefaultNamespace;
+
+    /// <summary>The execution's new lifecycle status, when this append moves it.</summary>
+    public ExecutionStatus? ExecutionStatus { get; init; }
 
     public long NewHead => ExpectedHead + Events.Count;
 

@@ -1,3 +1,4 @@
+using StreamingEvents.Contracts;
 using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -32,6 +33,11 @@ internal sealed class EventLogState
 
     public DateTimeOffset? LastEventAt { get; set; }
 
+    /// <summary>Where the execution is in its lifecycle.</summary>
+    public ExecutionStatus ExecutionStatus { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
     public Dictionary<string, StoredTask> OpenTasks { get; } = new(StringComparer.Ordinal);
 
     /// <summary>The publishers of the open tasks, by task number.</summary>
@@ -52,6 +58,7 @@ internal sealed class EventLogState
             RetainedBytes = 0;
             TaskCount = 0;
             LastEventAt = null;
+            ExecutionStatus = ExecutionStatus.None;
             return;
         }
 
@@ -62,6 +69,8 @@ internal sealed class EventLogState
         RetainedBytes = record.RetainedBytes;
         TaskCount = record.TaskCount;
         LastEventAt = record.LastEventAt;
+        ExecutionStatus = record.ExecutionStatus;
+        CreatedAt = record.CreatedAt;
         foreach (var task in record.OpenTasks)
         {
             OpenTasks[task.TaskId] = task;
@@ -181,6 +190,7 @@ internal sealed class PersistentEventLog : IPersistentEventLog, ILifecycleObserv
             State.OpenTasks.Remove(finished.TaskId);
         }
 
+        State.ExecutionStatus = append.ExecutionStatus ?? State.ExecutionStatus;
         State.Producers.Clear();
         foreach (var producer in append.Producers)
         {

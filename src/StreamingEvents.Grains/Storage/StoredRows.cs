@@ -9,12 +9,12 @@ internal static class StoredRows
     /// <summary>Stream columns, in the order <see cref="ReadStream"/> reads them (alias <c>s</c>).</summary>
     public const string StreamColumns =
         "s.id, s.namespace, s.workflow_exec_id, s.workflow_name, s.workflow_run_id, s.root_workflow_exec_id, s.parent_workflow_exec_id, " +
-        "s.head, s.oldest, s.retained_bytes, s.task_count, s.last_event_at, s.producers";
+        "s.head, s.oldest, s.retained_bytes, s.task_count, s.last_event_at, s.producers, s.exec_status, s.created_at";
 
     /// <summary>Task columns, in the order <see cref="ReadTask"/> reads them (alias <c>t</c>).</summary>
     public const string TaskColumns =
         "t.task_no, t.task_id, t.topic, t.workflow_run_id, t.metadata, t.status, t.started_seq, t.terminal_seq, t.activity_name, t.activity_id, " +
-        "t.producer_id, t.terminal_pseq, t.terminal_epoch";
+        "t.producer_id, t.terminal_pseq, t.terminal_epoch, t.kind";
 
     /// <summary>Event columns, in the order <see cref="ReadEvent"/> reads them.</summary>
     public const string EventColumns = "seq, ts, task_no, kind, body";
@@ -30,6 +30,8 @@ internal static class StoredRows
         OpenTasks: [])
     {
         Producers = reader.IsDBNull(12) ? [] : ProducerStates.Decode(reader.GetFieldValue<byte[]>(12)),
+        ExecutionStatus = (ExecutionStatus)reader.GetInt16(13),
+        CreatedAt = readTime(reader, 14),
     };
 
     /// <summary>Execution columns, in the order <see cref="ReadExecution"/> reads them (alias <c>s</c>).</summary>
@@ -81,6 +83,7 @@ internal static class StoredRows
         ProducerId = reader.IsDBNull(offset + 10) ? null : reader.GetString(offset + 10),
         TerminalPublishSequence = reader.IsDBNull(offset + 11) ? null : reader.GetInt64(offset + 11),
         TerminalEpoch = reader.IsDBNull(offset + 12) ? null : reader.GetInt32(offset + 12),
+        Kind = (TaskKind)reader.GetInt16(offset + 13),
     };
 
     public static StoredEvent ReadEvent(DbDataReader reader)

@@ -18,6 +18,9 @@ public enum TimestampUnit
 /// </summary>
 public static partial class WireFormat
 {
+    /// <summary>Every record conforms (the shared server's nanosecond timestamps).</summary>
+    public static void AssertAll(IEnumerable<EventRecord> records) => Assert.All(records, r => AssertEnvelope(r, TimestampUnit.Nanoseconds));
+
     private static readonly HashSet<string> EnvelopeKeys = ["stream", "broker_sequence", "timestamp", "data", "workflow_context", "metadata"];
     private static readonly string[] DataKeys =
     [
@@ -137,8 +140,14 @@ public static partial class WireFormat
             Assert.Equal(data.GetProperty("parent_workflow_exec_id").GetString(), contextParent.GetString());
         }
 
-        // attributes of a custom task.
         var attributes = Member(data, "attributes", JsonValueKind.Object);
+        if (LifecycleKeys.TryGetValue(eventType, out var lifecycle))
+        {
+            CheckLifecycle(eventType, attributes, lifecycle);
+            return;
+        }
+
+        // attributes of a custom task.
         Assert.True(AttributeKeys.TryGetValue(eventType, out var allowed), $"{eventType} is not a custom-task event.");
         Assert.All(attributes.EnumerateObject(), p => Assert.Contains(p.Name, allowed.Append("custom_task_id").Append("custom_task_type")));
         String(attributes, "custom_task_id");
@@ -171,6 +180,52 @@ public static partial class WireFormat
         }
     }
 
+    /// <summary>
+    /// The attributes of lifecycle events, as the zod schemas of <c>@mistralai/mistralai</c> have them: required keys
+    /// (every one present), besides <c>task_id</c> (and an activity's <c>activity_name</c>).
+    /// </summary>
+    private static readonly Dictionary<string, string[]> LifecycleKeys = new()
+    {
+        ["WORKFLOW_EXECUTION_STARTED"] = ["workflow_name", "input", "display_name", "attempt"],
+        ["WORKFLOW_EXECUTION_COMPLETED"] = ["result", "attempt"],
+        ["WORKFLOW_EXECUTION_FAILED"] = ["failure", "attempt"],
+        ["WORKFLOW_EXECUTION_CANCELED"] = ["reason", "attempt"],
+        ["ACTIVITY_TASK_STARTED"] = ["activity_name", "input"],
+        ["ACTIVITY_TASK_COMPLETED"] = ["activity_name", "result"],
+        ["ACTIVITY_TASK_RETRYING"] = ["activity_name", "attempt", "failure"],
+        ["ACTIVITY_TASK_FAILED"] = ["activity_name", "attempt", "failure"],
+    };
+
+    private static void CheckLifecycle(string eventType, JsonElement attributes, string[] keys)
+    {
+        Assert.Equal(keys.Append("task_id").Order(), attributes.EnumerateObject().Select(p => p.Name).Order());
+        String(attributes, "task_id");
+        foreach (var key in keys)
+        {
+            var value = attributes.GetProperty(key);
+            switch (key)
+            {
+                case "input" or "result":
+                    Assert.Equal(JsonValueKind.Object, value.ValueKind);
+                    Assert.Equal("json", String(value, "type"));
+                    Assert.True(value.TryGetProperty("value", out _), $"{eventType}: {key}.value is missing.");
+                    break;
+                case "failure":
+                    String(value, "message");
+                    break;
+                case "attempt":
+                    Assert.True(value.GetInt32() >= 1, $"{eventType}: attempt counts from 1.");
+                    break;
+                case "display_name" or "reason":
+                    NullableString(attributes, key);
+                    break;
+                default:
+                    String(attributes, key);
+                    break;
+            }
+        }
+    }
+
     private static void Payload(JsonElement payload, bool allowPatch)
     {
         Assert.Equal(JsonValueKind.Object, payload.ValueKind);
@@ -185,7 +240,8 @@ public static partial class WireFormat
             {
                 Assert.Contains(String(op, "op"), PatchOps);
                 String(op, "path");
-                Assert.True(String(op, "op") == "remove" || op.TryGetProperty("value", out _), $"Patch operation without value: {op}");
+                // Mistral's Python SDK requires value on every op (a remove's is null): one without it ends its stream.
+                Assert.True(op.TryGetProperty("value", out _), $"Patch operation without value: {op}");
             });
         }
 
@@ -204,7 +260,7 @@ public static partial class WireFormat
             {
                 Assert.Matches(SnakeCase(), property.Name);
                 var child = $"{path}.{property.Name}";
-                if (child is not ("$.metadata" or "$.data.attributes.payload.value"))
+                if (child is not ("$.metadata" or "$.data.attributes.payload.value" or "$.data.attributes.input.value" or "$.data.attributes.result.value"))
                 {
                     AssertSnakeCase(property.Value, child);
                 }

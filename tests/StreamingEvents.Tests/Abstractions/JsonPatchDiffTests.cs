@@ -26,7 +26,7 @@ public sealed class JsonPatchDiffTests
         var operations = JsonPatch.Diff(JsonNode.Parse("""{"a/b":1,"c~d":2,"gone":true}"""), JsonNode.Parse("""{"a/b":3,"c~d":2,"new":[1]}"""));
 
         Assert.Equal(
-            """[{"op":"remove","path":"/gone"},{"op":"replace","path":"/a~1b","value":3},{"op":"add","path":"/new","value":[1]}]""",
+            """[{"op":"remove","path":"/gone","value":null},{"op":"replace","path":"/a~1b","value":3},{"op":"add","path":"/new","value":[1]}]""",
             operations.ToJsonString());
     }
 

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using StreamingEvents.Contracts;
@@ -109,7 +110,7 @@ public sealed class TaskHandleDeltaTests
     private static readonly string Prefix = new('x', 80);
 
     private TaskHandle<Text> Handle(Text initial) =>
-        new(_grain, new TaskStarted("t1", new ExecutionId("default", "e1"), "token", 1), initial, JsonDefaults.State,
+        new(_grain, new TaskStarted("t1", new ExecutionId("default", "e1"), "token", 1), initial, JsonSerializer.SerializeToUtf8Bytes(initial, JsonDefaults.State), JsonDefaults.State,
             TaskHandleTests.Settings(maxUpdatesPerCall: 16, updates: StateUpdates.Deltas), CancellationToken.None);
 
     private sealed record Text(string Value)

@@ -487,8 +487,8 @@ public sealed class TaskHandleTests
 
     private TaskHandle<Progress> Handle(int maxUpdatesPerCall = 256, Progress? initial = null,
         int maxPendingUpdates = 10_000, PendingUpdatesFullMode whenFull = PendingUpdatesFullMode.Wait, TimeSpan? retryBudget = null, CancellationToken lifetime = default) =>
-        new(_grain, new TaskStarted("t1", Execution, "progress", 1), initial ?? new Progress(0, ""), JsonDefaults.State,
-            Settings(maxUpdatesPerCall, maxPendingUpdates, whenFull, retryBudget: retryBudget), lifetime);
+        new(_grain, new TaskStarted("t1", Execution, "progress", 1), initial ?? new Progress(0, ""),
+            JsonSerializer.SerializeToUtf8Bytes(initial ?? new Progress(0, ""), JsonDefaults.State), JsonDefaults.State, Settings(maxUpdatesPerCall, maxPendingUpdates, whenFull, retryBudget: retryBudget), lifetime);
 
     internal static TaskHandleSettings Settings(int maxUpdatesPerCall = 256, int maxPendingUpdates = 10_000, PendingUpdatesFullMode whenFull = PendingUpdatesFullMode.Wait,
         StateUpdates updates = StateUpdates.WholeState, TimeSpan? retryBudget = null) =>

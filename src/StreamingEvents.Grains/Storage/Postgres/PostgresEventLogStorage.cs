@@ -22,9 +22,10 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
                    task_count = u.task_count,
                    open_tasks = st.open_tasks + u.open_delta,
                    producers = u.producers,
+                   exec_status = coalesce(u.exec_status, st.exec_status),
                    last_event_at = @now
-              FROM unnest(@s_id, @s_expected, @s_head, @s_bytes, @s_tasks, @s_open, @s_producers)
-                   AS u(id, expected, new_head, added_bytes, task_count, open_delta, producers)
+              FROM unnest(@s_id, @s_expected, @s_head, @s_bytes, @s_tasks, @s_open, @s_producers, @s_exec)
+                   AS u(id, expected, new_head, added_bytes, task_count, open_delta, producers, exec_status)
              WHERE st.id = u.id AND st.head = u.expected
             RETURNING st.id
         ), ev AS (
@@ -34,13 +35,13 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
              WHERE x.stream_id IN (SELECT id FROM s)
         ), nt AS (
             INSERT INTO se_tasks (stream_id, task_no, namespace, task_id, topic, workflow_run_id, metadata, status, started_seq, terminal_seq,
-                                  activity_name, activity_id, producer_id, terminal_pseq, terminal_epoch)
+                                  activity_name, activity_id, producer_id, terminal_pseq, terminal_epoch, kind)
             SELECT x.stream_id, x.task_no, x.namespace, x.task_id, x.topic, x.run_id, x.metadata, x.status, x.started, x.terminal,
-                   x.activity_name, x.activity_id, x.producer_id, x.terminal_pseq, x.terminal_epoch
+                   x.activity_name, x.activity_id, x.producer_id, x.terminal_pseq, x.terminal_epoch, x.kind
               FROM unnest(@t_stream, @t_no, @t_ns, @t_id, @t_topic, @t_run, @t_meta, @t_status, @t_started, @t_terminal,
-                          @t_activity_name, @t_activity_id, @t_producer, @t_terminal_pseq, @t_terminal_epoch)
+                          @t_activity_name, @t_activity_id, @t_producer, @t_terminal_pseq, @t_terminal_epoch, @t_kind)
                    AS x(stream_id, task_no, namespace, task_id, topic, run_id, metadata, status, started, terminal,
-                        activity_name, activity_id, producer_id, terminal_pseq, terminal_epoch)
+                        activity_name, activity_id, producer_id, terminal_pseq, terminal_epoch, kind)
              WHERE x.stream_id IN (SELECT id FROM s)
         ), ft AS (
             UPDATE se_tasks AS tk
@@ -188,6 +189,7 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
         var sTasks = new int[appends.Count];
         var sOpen = new int[appends.Count];
         var sProducers = new byte[appends.Count][];
+        var sExec = new short?[appends.Count];
 
         var eStream = new long[eventCount];
         var eSeq = new long[eventCount];
@@ -211,6 +213,7 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
         var tProducer = new string?[newTaskCount];
         var tTerminalPseq = new long?[newTaskCount];
         var tTerminalEpoch = new int?[newTaskCount];
+        var tKind = new short[newTaskCount];
 
         var fStream = new long[finishedCount];
         var fNo = new int[finishedCount];
@@ -238,6 +241,7 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
             sTasks[i] = append.TaskCount;
             sOpen[i] = append.OpenTaskDelta;
             sProducers[i] = ProducerStates.Encode([.. append.Producers]);
+            sExec[i] = (short?)append.ExecutionStatus;
             foreach (var ev in append.Events)
             {
                 eStream[e] = append.StreamId;
@@ -266,6 +270,7 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
                 tProducer[t] = task.ProducerId;
                 tTerminalPseq[t] = task.TerminalPublishSequence;
                 tTerminalEpoch[t] = task.TerminalEpoch;
+                tKind[t] = (short)task.Kind;
                 t++;
             }
 
@@ -302,6 +307,7 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
         p.AddWithValue("s_tasks", sTasks);
         p.AddWithValue("s_open", sOpen);
         p.AddWithValue("s_producers", NpgsqlDbType.Array | NpgsqlDbType.Bytea, sProducers);
+        p.AddWithValue("s_exec", NpgsqlDbType.Array | NpgsqlDbType.Smallint, sExec);
         p.AddWithValue("e_stream", eStream);
         p.AddWithValue("e_seq", eSeq);
         p.AddWithValue("e_ts", eTs);
@@ -323,6 +329,7 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
         p.AddWithValue("t_producer", NpgsqlDbType.Array | NpgsqlDbType.Text, tProducer);
         p.AddWithValue("t_terminal_pseq", NpgsqlDbType.Array | NpgsqlDbType.Bigint, tTerminalPseq);
         p.AddWithValue("t_terminal_epoch", NpgsqlDbType.Array | NpgsqlDbType.Integer, tTerminalEpoch);
+        p.AddWithValue("t_kind", tKind);
         p.AddWithValue("f_stream", fStream);
         p.AddWithValue("f_no", fNo);
         p.AddWithValue("f_status", fStatus);

@@ -103,7 +103,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
             VALUES ($key, $ns, $exec, $name, $run, $root, $parent, $now, $now)
             ON CONFLICT (stream_key) DO NOTHING
             RETURNING id, namespace, workflow_exec_id, workflow_name, workflow_run_id, root_workflow_exec_id, parent_workflow_exec_id,
-                      head, oldest, retained_bytes, task_count, last_event_at, producers
+                      head, oldest, retained_bytes, task_count, last_event_at, producers, exec_status, created_at
             """;
         command.Parameters.AddWithValue("$key", streamKey);
         command.Parameters.AddWithValue("$ns", context.Namespace);
@@ -157,7 +157,8 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
         updateStream.CommandText = """
             UPDATE se_streams
                SET head = $head, retained_bytes = retained_bytes + $bytes, task_count = $tasks,
-                   open_tasks = open_tasks + $open, last_event_at = $now, producers = $producers
+                   open_tasks = open_tasks + $open, last_event_at = $now, producers = $producers,
+                   exec_status = coalesce($exec, exec_status)
              WHERE id = $id AND head = $expected
             """;
         var uHead = updateStream.Parameters.Add("$head", SqliteType.Integer);
@@ -168,6 +169,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
         var uId = updateStream.Parameters.Add("$id", SqliteType.Integer);
         var uExpected = updateStream.Parameters.Add("$expected", SqliteType.Integer);
         var uProducers = updateStream.Parameters.Add("$producers", SqliteType.Blob);
+        var uExec = updateStream.Parameters.Add("$exec", SqliteType.Integer);
 
         using var insertEvent = writer.CreateCommand();
         insertEvent.Transaction = transaction;
@@ -191,6 +193,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
             uId.Value = append.StreamId;
             uExpected.Value = append.ExpectedHead;
             uProducers.Value = ProducerStates.Encode([.. append.Producers]);
+            uExec.Value = append.ExecutionStatus is { } status ? (short)status : DBNull.Value;
             if (updateStream.ExecuteNonQuery() == 0)
             {
                 outcomes[i] = AppendOutcome.Conflict;
@@ -214,8 +217,8 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
                 insertTask.Transaction = transaction;
                 insertTask.CommandText = """
                     INSERT INTO se_tasks (stream_id, task_no, namespace, task_id, topic, workflow_run_id, metadata, status, started_seq, terminal_seq,
-                                          activity_name, activity_id, producer_id, terminal_pseq, terminal_epoch)
-                    VALUES ($stream, $no, $ns, $id, $topic, $run, $meta, $status, $started, $terminal, $activity_name, $activity_id, $producer, $terminal_pseq, $terminal_epoch)
+                                          activity_name, activity_id, producer_id, terminal_pseq, terminal_epoch, kind)
+                    VALUES ($stream, $no, $ns, $id, $topic, $run, $meta, $status, $started, $terminal, $activity_name, $activity_id, $producer, $terminal_pseq, $terminal_epoch, $kind)
                     """;
                 insertTask.Parameters.AddWithValue("$stream", append.StreamId);
                 insertTask.Parameters.AddWithValue("$no", task.TaskNo);
@@ -223,6 +226,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
                 insertTask.Parameters.AddWithValue("$producer", (object?)task.ProducerId ?? DBNull.Value);
                 insertTask.Parameters.AddWithValue("$terminal_pseq", (object?)task.TerminalPublishSequence ?? DBNull.Value);
                 insertTask.Parameters.AddWithValue("$terminal_epoch", (object?)task.TerminalEpoch ?? DBNull.Value);
+                insertTask.Parameters.AddWithValue("$kind", (short)task.Kind);
                 insertTask.Parameters.AddWithValue("$id", task.TaskId);
                 insertTask.Parameters.AddWithValue("$topic", task.Topic);
                 insertTask.Parameters.AddWithValue("$run", task.WorkflowRunId);
@@ -510,6 +514,8 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
         AddColumn("se_tasks", "producer_id", "TEXT NULL");
         AddColumn("se_tasks", "terminal_pseq", "INTEGER NULL");
         AddColumn("se_tasks", "terminal_epoch", "INTEGER NULL");
+        AddColumn("se_tasks", "kind", "INTEGER NOT NULL DEFAULT 0");
+        AddColumn("se_streams", "exec_status", "INTEGER NOT NULL DEFAULT 0");
         transaction.Commit();
 
         bool AddColumn(string table, string column, string definition)

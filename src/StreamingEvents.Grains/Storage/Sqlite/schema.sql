@@ -16,7 +16,8 @@ CREATE TABLE IF NOT EXISTS se_streams
     open_tasks              INTEGER NOT NULL DEFAULT 0,
     created_at              INTEGER NOT NULL, -- Unix milliseconds
     last_event_at           INTEGER NOT NULL, -- Unix milliseconds
-    producers               BLOB    NULL      -- the open tasks' publishers (see ProducerStates.cs)
+    producers               BLOB    NULL,     -- the open tasks' publishers (see ProducerStates.cs)
+    exec_status             INTEGER NOT NULL DEFAULT 0 -- see ExecutionStatus
 );
 
 CREATE TABLE IF NOT EXISTS se_tasks
@@ -36,6 +37,7 @@ CREATE TABLE IF NOT EXISTS se_tasks
     producer_id     TEXT    NULL,
     terminal_pseq   INTEGER NULL,
     terminal_epoch  INTEGER NULL,
+    kind            INTEGER NOT NULL DEFAULT 0, -- see TaskKind
     PRIMARY KEY (stream_id, task_no)
 );
 
