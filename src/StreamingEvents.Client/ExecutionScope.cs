@@ -139,6 +139,9 @@ public sealed class ExecutionScope : IAsyncDisposable
         }
     }
 
-    private CancellationToken Linked(CancellationToken cancellationToken) =>
-        cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, CancellationToken).Token : CancellationToken;
+    /// <summary>
+    /// The caller's token when it has one, else the scope's. Not linked: a linked source per call would stay registered
+    /// on the scope's token until the scope ends; a cancel of the execution reaches each task through its own watch.
+    /// </summary>
+    private CancellationToken Linked(CancellationToken cancellationToken) => cancellationToken.CanBeCanceled ? cancellationToken : CancellationToken;
 }

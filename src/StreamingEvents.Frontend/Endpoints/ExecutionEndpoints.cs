@@ -98,9 +98,7 @@ internal static class ExecutionEndpoints
     {
         var execution = Execution(request, executionId);
         var lifecycle = grains.GetTaskGrain(new TaskAddress(execution.Namespace, Lifecycle.WorkflowTaskId(execution)));
-        var receipt = await lifecycle.FinishAsync(PublishRequest.Of(terminal, IdempotencyKeys.Read(request)));
-        IdempotencyKeys.MarkReplayed(request.HttpContext.Response, receipt);
-        return TypedResults.Ok(new SequenceResponse(receipt.FirstSequence));
+        return TaskEndpoints.Sequence(request, await lifecycle.FinishAsync(PublishRequest.Of(terminal, IdempotencyKeys.Read(request))));
     }
 
     private static ExecutionId Execution(HttpRequest request, string executionId) =>

@@ -129,7 +129,8 @@ internal static class TaskEndpoints
         return Sequence(request, await task.FinishAsync(PublishRequest.Of(terminal, IdempotencyKeys.Read(request))));
     }
 
-    private static Microsoft.AspNetCore.Http.HttpResults.Ok<SequenceResponse> Sequence(HttpRequest request, AppendReceipt receipt)
+    /// <summary>The answer to a publish: the first number it got, marked as replayed when its Idempotency-Key was seen.</summary>
+    internal static Microsoft.AspNetCore.Http.HttpResults.Ok<SequenceResponse> Sequence(HttpRequest request, AppendReceipt receipt)
     {
         IdempotencyKeys.MarkReplayed(request.HttpContext.Response, receipt);
         return TypedResults.Ok(new SequenceResponse(receipt.FirstSequence));
