@@ -183,7 +183,8 @@ internal sealed class TaskGrain([FromKeyedServices(StreamingEventsNames.EventLog
             var draft = drafts[i];
             if (draft.Encoding == PayloadEncoding.Merge)
             {
-                if (state is { } current && JsonNode.Parse(current.Span) is not JsonObject)
+                // Stored states are validated JSON: an object is one whose first significant byte is '{'.
+                if (state is { } current && current.Span.TrimStart(" \t\r\n"u8) is not [(byte)'{', ..])
                 {
                     throw new InvalidPayloadException("An update is merged into the task's state, which is not a JSON object; replace the state instead.");
                 }

@@ -213,24 +213,22 @@ internal sealed class AppendPlanner(
     /// <summary>A server-made event of <paramref name="task"/>, numbered after <paramref name="offset"/> events already planned.</summary>
     private (StoredEvent Stored, StreamEvent Rendered) Numbered(AppendPlan plan, StoredTask task, TaskEventDraft draft, int offset)
     {
-        var stored = new StoredEvent(plan.NextSequence + offset, nextTimestamp(), task.TaskNo, draft.Type, draft.Encoding, Body(task, draft));
+        var stored = new StoredEvent(plan.NextSequence + offset, nextTimestamp(), task.TaskNo, draft.Type, draft.Encoding, Body(draft));
         return (stored, RenderChecked(task, stored));
     }
 
-    /// <summary>What an event stores: a custom task's payload or text, a lifecycle event's attributes.</summary>
-    private byte[] Body(StoredTask task, TaskEventDraft draft)
+    /// <summary>
+    /// What an event stores: a custom task's payload (as given, not copied) or text, a lifecycle event's attributes. The
+    /// draft's kind matches the task's: checked before planning (<see cref="PlanAppend"/>), or made by the server.
+    /// </summary>
+    private ReadOnlyMemory<byte> Body(TaskEventDraft draft)
     {
         var info = draft.Type.Info();
-        if (info.Kind != task.Kind)
-        {
-            throw new InvalidPayloadException($"{info.WireName} cannot be published to {KindName(task.Kind)} ('{task.TaskId}').");
-        }
-
         return info.Kind != TaskKind.Custom
             ? LifecycleAttributes.Encode(draft, state.Context!.WorkflowName ?? WorkflowContext.DefaultWorkflowName)
             : info.Shape is AttributeShape.Failure or AttributeShape.Reason or AttributeShape.TimeoutType
                 ? EventRenderer.EncodeText(draft.Text)
-                : draft.Payload.ToArray();
+                : draft.Payload;
     }
 
     private static string KindName(TaskKind kind) => kind switch
@@ -322,7 +320,7 @@ internal sealed class AppendPlanner(
         for (var i = ending.Count; i < stored.Length; i++)
         {
             var draft = drafts[replayed + i - ending.Count];
-            stored[i] = new StoredEvent(plan.NextSequence + i, nextTimestamp(), task.TaskNo, draft.Type, draft.Encoding, Body(task, draft));
+            stored[i] = new StoredEvent(plan.NextSequence + i, nextTimestamp(), task.TaskNo, draft.Type, draft.Encoding, Body(draft));
             rendered[i] = RenderChecked(task, stored[i]);
             sequences.Add(stored[i].Sequence);
         }
