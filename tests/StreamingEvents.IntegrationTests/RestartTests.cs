@@ -61,6 +61,33 @@ public abstract class RestartTests(ClusterFixture fixture)
     }
 
     private static IEnumerable<long> Range(long first, long last) => Enumerable.Range((int)first, (int)(last - first + 1)).Select(i => (long)i);
+
+    [Fact]
+    public async Task An_executions_end_its_status_and_its_lifecycle_events_survive_a_full_restart()
+    {
+        var context = ClusterFixture.NewExecution("chat");
+        await fixture.Client.RunExecutionAsync(context, (execution, ct) =>
+            execution.RunActivityAsync("answer", (_, _) => Task.FromResult(42), cancellationToken: ct));
+        var canceled = ClusterFixture.NewExecution("chat");
+        await using (var running = await fixture.Client.StartExecutionAsync(canceled))
+        {
+            await running.StartTaskAsync("token", 1);
+            await fixture.Client.CancelExecutionAsync(canceled.Execution, "stop");
+        }
+
+        await fixture.RestartAsync();
+
+        var client = fixture.Client;
+        var completed = await client.GetExecutionAsync(context.Execution);
+        Assert.Equal((ExecutionStatus.Completed, "42"), (completed.Status, System.Text.Encoding.UTF8.GetString(completed.Result!)));
+        Assert.Equal(ExecutionStatus.Canceled, (await client.GetExecutionAsync(canceled.Execution)).Status);
+        await Assert.ThrowsAsync<ExecutionFinishedException>(() => client.ForExecution(context).StartTaskAsync("late", 1));
+        await Assert.ThrowsAsync<ExecutionFinishedException>(() => client.ForExecution(canceled).StartTaskAsync("late", 1));
+
+        var page = await client.ReadAsync(canceled.Execution, StreamPosition.FromSequence(1));
+        Assert.Equal([EventType.WorkflowExecutionStarted, EventType.CustomTaskStarted, EventType.CustomTaskCanceled, EventType.WorkflowExecutionCanceled],
+            page.Events.Select(e => e.EventType));
+    }
 }
 
 [Collection(SqliteCluster.Name)]
