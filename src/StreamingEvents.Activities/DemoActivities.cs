@@ -21,35 +21,66 @@ public sealed record TokenStreamSettings(int Tokens = 60, double TokensPerSecond
 public sealed class DemoActivities(IStreamingEventsClient client, TimeProvider time)
 {
     /// <summary>
+    /// A whole workflow as its stream shows it: <c>WORKFLOW_EXECUTION_STARTED</c>, then two activities side by side —
+    /// <c>generate</c> streaming tokens and <c>process_words</c> reporting progress — each framed by
+    /// <c>ACTIVITY_TASK_STARTED</c> / <c>_COMPLETED</c>, then <c>WORKFLOW_EXECUTION_COMPLETED</c> with the answer. A cancel
+    /// from outside (<c>POST /v1/workflows/executions/{id}/cancel</c>) stops both activities at once.
+    /// </summary>
+    public Task<string> RunWorkflowAsync(WorkflowContext context, TokenStreamSettings settings, string words, TimeSpan perWord, CancellationToken cancellationToken = default) =>
+        client.RunExecutionAsync(context, async (execution, ct) =>
+        {
+            var answer = execution.RunActivityAsync("generate", (activity, act) => StreamTokensAsync(activity, settings, act), new { tokens = settings.Tokens }, cancellationToken: ct);
+            var processed = execution.RunActivityAsync("process_words", (activity, act) => ProcessWordsAsync(activity, words, perWord, act), new { words }, cancellationToken: ct);
+            await Task.WhenAll(answer, processed);
+            return await answer;
+        }, input: new { tokens = settings.Tokens, words }, cancellationToken: cancellationToken);
+
+    /// <summary>
     /// The spec's token-streaming pattern: every token republishes the token list so far — as a whole state, or, with
     /// <see cref="StateUpdates.Deltas"/>, as one <c>add /tokens/-</c> operation.
     /// </summary>
     public Task<string> StreamTokensAsync(WorkflowContext context, TokenStreamSettings settings, CancellationToken cancellationToken = default) =>
-        client.RunTaskAsync<TokenState, string>(context, "token", TokenState.Empty, async (task, ct) =>
-        {
-            await foreach (var token in SimulatedLlm.StreamAsync(settings.Tokens, settings.Seed, settings.TokensPerSecond, time, ct))
-            {
-                await task.UpdateStateAsync(new TokenState([.. task.State.Tokens, token]), ct);
-            }
+        client.RunTaskAsync(context, "token", TokenState.Empty, Tokens(settings), new TaskOptions { StateUpdates = settings.Updates }, cancellationToken);
 
-            return task.State.Text;
-        }, new TaskOptions { StateUpdates = settings.Updates }, cancellationToken);
+    /// <summary>The token-streaming pattern inside an activity: its task carries the activity's name and id.</summary>
+    public Task<string> StreamTokensAsync(ActivityScope activity, TokenStreamSettings settings, CancellationToken cancellationToken = default) =>
+        activity.RunTaskAsync("token", TokenState.Empty, Tokens(settings), new TaskOptions { StateUpdates = settings.Updates }, cancellationToken);
 
     /// <summary>The spec's progress pattern: one update per processed word.</summary>
     public Task<string> ProcessWordsAsync(WorkflowContext context, string text, TimeSpan perWord, CancellationToken cancellationToken = default)
     {
         var words = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return client.RunTaskAsync<ProgressState, string>(context, "progress", new ProgressState([], 0, words.Length), async (task, ct) =>
-        {
-            for (var i = 0; i < words.Length; i++)
-            {
-                await task.UpdateStateAsync(new ProgressState([.. task.State.ProcessedWords, words[i]], i + 1, words.Length), ct);
-                await Task.Delay(perWord, time, ct);
-            }
-
-            return string.Join(' ', task.State.ProcessedWords);
-        }, cancellationToken: cancellationToken);
+        return client.RunTaskAsync(context, "progress", new ProgressState([], 0, words.Length), Words(words, perWord), cancellationToken: cancellationToken);
     }
+
+    /// <summary>The progress pattern inside an activity.</summary>
+    public Task<string> ProcessWordsAsync(ActivityScope activity, string text, TimeSpan perWord, CancellationToken cancellationToken = default)
+    {
+        var words = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return activity.RunTaskAsync("progress", new ProgressState([], 0, words.Length), Words(words, perWord), cancellationToken: cancellationToken);
+    }
+
+    private Func<TaskHandle<TokenState>, CancellationToken, Task<string>> Tokens(TokenStreamSettings settings) => async (task, ct) =>
+    {
+        await foreach (var token in SimulatedLlm.StreamAsync(settings.Tokens, settings.Seed, settings.TokensPerSecond, time, ct))
+        {
+            await task.UpdateStateAsync(new TokenState([.. task.State.Tokens, token]), ct);
+        }
+
+        return task.State.Text;
+    };
+
+    private Func<TaskHandle<ProgressState>, CancellationToken, Task<string>> Words(string[] words, TimeSpan perWord) => async (task, ct) =>
+    {
+        for (var i = 0; i < words.Length; i++)
+        {
+            // Merged into the state, like the spec's update_state: progress_total is kept.
+            await task.UpdateStateAsync(new { ProcessedWords = (string[])[.. task.State.ProcessedWords, words[i]], ProgressIdx = i + 1 }, ct);
+            await Task.Delay(perWord, time, ct);
+        }
+
+        return string.Join(' ', task.State.ProcessedWords);
+    };
 
     /// <summary>A task whose body fails halfway: it ends with <c>CUSTOM_TASK_FAILED</c> and the exception propagates.</summary>
     public Task<int> FailHalfwayAsync(WorkflowContext context, int steps, TimeSpan perStep, CancellationToken cancellationToken = default) =>

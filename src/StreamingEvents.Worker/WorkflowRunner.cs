@@ -10,6 +10,7 @@ namespace StreamingEvents.Worker;
 /// silently, and the next workflow starts once the cluster answers again.
 /// </summary>
 internal sealed partial class WorkflowRunner(
+    IStreamingEventsClient client,
     DemoActivities activities,
     IOptions<WorkerOptions> options,
     TimeProvider time,
@@ -67,15 +68,26 @@ internal sealed partial class WorkflowRunner(
         var settings = new TokenStreamSettings(_options.Tokens, _options.TokensPerSecond, Seed: number);
         var perStep = TimeSpan.FromSeconds(_options.Tokens / _options.TokensPerSecond / Math.Max(1, _options.ProgressSteps));
         var words = string.Join(' ', SimulatedLlm.Tokens(_options.ProgressSteps, number + 1_000_000).Select(t => t.Trim(' ', '.')));
+        var failing = _options.FailEvery > 0 && number % _options.FailEvery == 0;
+
+        // Each execution is framed by its lifecycle events (WORKFLOW_EXECUTION_STARTED … _COMPLETED); a cancel of either
+        // from outside stops its activities here.
         var work = new List<Task>
         {
-            activities.StreamTokensAsync(root, settings, cancellationToken),
-            activities.ProcessWordsAsync(child, words, perStep, cancellationToken),
+            client.RunExecutionAsync(root, async (execution, ct) =>
+                await execution.RunActivityAsync("generate", (activity, act) => activities.StreamTokensAsync(activity, settings, act), cancellationToken: ct),
+                cancellationToken: cancellationToken),
+            client.RunExecutionAsync(child, async (execution, ct) =>
+            {
+                var processed = execution.RunActivityAsync("process_words", (activity, act) => activities.ProcessWordsAsync(activity, words, perStep, act), cancellationToken: ct);
+                if (failing)
+                {
+                    await ExpectFailureAsync(activities.FailHalfwayAsync(execution.Context, _options.ProgressSteps, perStep, ct));
+                }
+
+                return await processed;
+            }, cancellationToken: cancellationToken),
         };
-        if (_options.FailEvery > 0 && number % _options.FailEvery == 0)
-        {
-            work.Add(ExpectFailureAsync(activities.FailHalfwayAsync(child, _options.ProgressSteps, perStep, cancellationToken)));
-        }
 
         await Task.WhenAll(work);
     }

@@ -53,4 +53,35 @@ public sealed class DemoTests(BrowserFixture browser, SharedServerFixture shared
         await Expect(page.Page.Locator($"[data-testid=stream-item][data-exec='{execution}']")).ToBeVisibleAsync();
         Assert.Empty(page.PageErrors);
     }
+
+    [Fact]
+    public async Task The_stop_button_cancels_a_running_demo_its_producers_stop_and_the_page_shows_canceled()
+    {
+        var server = shared.Server;
+        await using var page = await LivePage.OpenAsync(browser, server.BaseAddress);
+        await page.Page.GetByTestId("demo-rate").FillAsync("5");
+        await page.Page.GetByTestId("demo-tokens").FillAsync("5000"); // 1,000 s: only Stop ends it within the test
+        await page.Page.GetByTestId("demo-start").ClickAsync();
+        await page.WaitUntilAsync("window.streamingEvents.execution?.startsWith('demo-')", "the page to follow the demo's execution");
+        var execution = (await page.HooksAsync()).Execution!;
+
+        await Expect(page.Page.GetByTestId("exec-status")).ToHaveTextAsync("RUNNING");
+        var token = page.Page.Locator("[data-testid=task][data-task-type=token]");
+        await Expect(token.GetByTestId("task-text")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"\w"));
+        await page.Page.GetByTestId("exec-stop").ClickAsync();
+
+        await Expect(page.Page.GetByTestId("exec-status")).ToHaveTextAsync("CANCELED");
+        await Expect(page.Page.GetByTestId("exec-stop")).ToBeHiddenAsync();
+        await Expect(token).ToHaveAttributeAsync("data-status", "canceled");
+        await Expect(page.Page.Locator("[data-testid=task][data-task-type=progress]")).ToHaveAttributeAsync("data-status", "canceled");
+
+        // The producers stopped: the stream ends with the execution's CANCELED and nothing comes after it.
+        var status = await server.Http.GetFromJsonAsync<JsonElement>($"v1/workflows/executions/{execution}");
+        Assert.Equal("CANCELED", status.GetProperty("status").GetString());
+        var head = (await server.Http.GetFromJsonAsync<JsonElement>($"v1/streams/{execution}")).GetProperty("head").GetInt64();
+        var hooks = await page.HooksAsync();
+        Assert.Equal(head, hooks.LastSequence);
+        Assert.Equal((0L, 0L), (hooks.Gaps, hooks.Duplicates));
+        Assert.Empty(page.PageErrors);
+    }
 }

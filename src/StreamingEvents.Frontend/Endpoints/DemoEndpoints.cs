@@ -67,9 +67,7 @@ internal sealed partial class DemoRunner(DemoActivities activities, IHostApplica
         var context = new WorkflowContext(WorkflowExecId: executionId ?? "demo-" + Guid.CreateVersion7().ToString("N")[..20], WorkflowName: WorkflowName, Namespace: @namespace).Normalize();
         var words = string.Join(' ', SimulatedLlm.Tokens(progressSteps, settings.Seed + 1).Select(t => t.Trim(' ', '.')));
         var perWord = TimeSpan.FromSeconds(settings.Tokens / (double)settings.TokensPerSecond / progressSteps);
-        _running[context.WorkflowExecId] = RunAsync(context, Task.WhenAll(
-            activities.StreamTokensAsync(context, settings, lifetime.ApplicationStopping),
-            activities.ProcessWordsAsync(context, words, perWord, lifetime.ApplicationStopping)));
+        _running[context.WorkflowExecId] = RunAsync(context, activities.RunWorkflowAsync(context, settings, words, perWord, lifetime.ApplicationStopping));
         return context;
     }
 
@@ -79,9 +77,9 @@ internal sealed partial class DemoRunner(DemoActivities activities, IHostApplica
         {
             await run;
         }
-        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
-            // The host is stopping; the tasks were published as CANCELED.
+            // The host is stopping, or the execution was canceled (its Stop button): its tasks and itself ended CANCELED.
         }
         catch (Exception exception)
         {

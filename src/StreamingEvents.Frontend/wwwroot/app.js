@@ -13,11 +13,20 @@
   // The service's identifier rule (Names.IdentifierRule): checked before following, so a typo is explained at once.
   const IDENTIFIER = /^[A-Za-z0-9_\-.:@=+~]{1,256}$/;
 
+  const WORKFLOW_STATUS = {
+    WORKFLOW_EXECUTION_STARTED: 'RUNNING',
+    WORKFLOW_EXECUTION_COMPLETED: 'COMPLETED',
+    WORKFLOW_EXECUTION_FAILED: 'FAILED',
+    WORKFLOW_EXECUTION_CANCELED: 'CANCELED',
+  };
+
   const $ = (id) => document.getElementById(id);
   const ui = {
     connection: $('connection'),
     connectionLabel: document.querySelector('#connection .label'),
     execId: $('exec-id'),
+    execStatus: $('exec-status'),
+    execStop: $('exec-stop'),
     statLast: $('stat-last'),
     statApplied: $('stat-applied'),
     statDuplicates: $('stat-duplicates'),
@@ -49,6 +58,8 @@
   function newFollow(exec) {
     return {
       exec,
+      // The execution's status from its WORKFLOW_EXECUTION_* events (or GET /v1/workflows/executions/{id}).
+      status: null,
       source: null,
       lastSeq: 0,
       received: 0,
@@ -288,6 +299,12 @@
     const event = envelope.data || {};
     const type = event.event_type || '';
     const attributes = event.attributes || {};
+    const lifecycle = WORKFLOW_STATUS[type];
+    if (lifecycle) {
+      mine.status = lifecycle;
+      return;
+    }
+
     if (!type.startsWith('CUSTOM_TASK_') || !attributes.custom_task_id) return;
 
     let task = mine.tasks.get(attributes.custom_task_id);
@@ -440,6 +457,9 @@
     ui.statGaps.textContent = String(mine.gaps);
     ui.statGaps.classList.toggle('bad', mine.gaps > 0);
     ui.statReconnects.textContent = String(mine.reconnects);
+    ui.execStatus.textContent = mine.status || '—';
+    ui.execStatus.dataset.status = mine.status || '';
+    ui.execStop.hidden = mine.status !== 'RUNNING';
     for (const task of mine.dirtyTasks) renderTask(task);
     mine.dirtyTasks.clear();
     renderLog(mine);
@@ -780,6 +800,24 @@
   });
 
   $('streams-refresh').addEventListener('click', loadStreams);
+
+  // Stop: cancels the execution; its producers' cancellation tokens fire, and the stream shows the CANCELED events.
+  ui.execStop.addEventListener('click', async () => {
+    const mine = follow;
+    if (!mine.exec) return;
+    ui.execStop.disabled = true;
+    try {
+      await getJson(`/v1/workflows/executions/${encodeURIComponent(mine.exec)}/cancel`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ reason: 'stopped from the page' }),
+      });
+    } catch (error) {
+      showStreamError(`Stop failed: ${error.message}`);
+    } finally {
+      ui.execStop.disabled = false;
+    }
+  });
 
   const initial = new URLSearchParams(window.location.search).get('exec');
   if (initial) {
