@@ -104,6 +104,20 @@ public sealed class TailGuaranteeTests
         Assert.Contains("CUSTOM_TASK_FAILED", run.Out.Lines[^1], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Tail_ends_on_the_executions_terminal_event()
+    {
+        // Without --until-complete or --count: the execution's WORKFLOW_EXECUTION_CANCELED is its last event.
+        var body = "retry: 100\n\n" + Event(1, "WORKFLOW_EXECUTION_STARTED", "workflow:x") + Event(2, "CUSTOM_TASK_STARTED", "a")
+            + Event(3, "CUSTOM_TASK_CANCELED", "a") + Event(4, "WORKFLOW_EXECUTION_CANCELED", "workflow:x");
+        var handler = new ScriptedHandler(Stream(body));
+        await using var run = CliRun.Start(() => handler, "tail", "x", "--url", Url);
+
+        Assert.Equal(0, await run.ExitCodeAsync());
+        Assert.Equal(4, run.Out.Lines.Count);
+        Assert.Contains("WORKFLOW_EXECUTION_CANCELED", run.Out.Lines[^1], StringComparison.Ordinal);
+    }
+
     private static List<long> Sequences(CliRun run) =>
         [.. run.Out.Lines.Select(line => JsonDocument.Parse(line).RootElement.GetProperty("broker_sequence").GetInt64())];
 }

@@ -13,7 +13,16 @@ internal sealed record Envelope(long BrokerSequence, string? Stream, string? Tim
         "CUSTOM_TASK_COMPLETED", "CUSTOM_TASK_FAILED", "CUSTOM_TASK_CANCELED", "CUSTOM_TASK_TIMED_OUT",
     };
 
+    /// <summary>The events that end a whole execution: the tail ends with them.</summary>
+    public static readonly IReadOnlySet<string> ExecutionEndTypes = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "WORKFLOW_EXECUTION_COMPLETED", "WORKFLOW_EXECUTION_FAILED", "WORKFLOW_EXECUTION_CANCELED",
+    };
+
     public bool IsTerminal => EventType is not null && TerminalTypes.Contains(EventType);
+
+    /// <summary>The execution's own terminal event: nothing is published after it.</summary>
+    public bool EndsExecution => EventType is not null && ExecutionEndTypes.Contains(EventType);
 
     /// <summary>Reads an envelope; a JSON that is not one (no integer <c>broker_sequence</c>) is a <see cref="FormatException"/>.</summary>
     public static Envelope Parse(string json)

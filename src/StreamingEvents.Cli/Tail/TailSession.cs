@@ -217,6 +217,12 @@ internal sealed class TailSession(ApiClient api, CliContext context, TailOptions
             return ExitCodes.Success;
         }
 
+        if (envelope.EndsExecution)
+        {
+            // WORKFLOW_EXECUTION_COMPLETED / _FAILED / _CANCELED: the execution published its last event.
+            return ExitCodes.Success;
+        }
+
         return options.UntilComplete && _tasks.AllComplete ? ExitCodes.Success : null;
     }
 
