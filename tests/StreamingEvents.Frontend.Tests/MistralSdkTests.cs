@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using StreamingEvents.Frontend.Tests.Infrastructure;
+using StreamingEvents.Testing;
 using Xunit.Sdk;
 
 namespace StreamingEvents.Frontend.Tests;
@@ -111,7 +113,10 @@ public sealed class MistralSdkTests(CompatServer fixture) : IClassFixture<Compat
     }
 
     /// <summary>Runs <c>node read-events.mjs</c> against this server; fails with its output if it exits non-zero.</summary>
-    private async Task<List<JsonElement>> RunNodeAsync(string exec, int count, params string[] extra)
+    private Task<List<JsonElement>> RunNodeAsync(string exec, int count, params string[] extra) => RunNodeAsync(fixture.Server.BaseAddress, exec, count, extra);
+
+    /// <summary>Runs <c>node read-events.mjs</c> against a server; fails with its output if it exits non-zero.</summary>
+    internal static async Task<List<JsonElement>> RunNodeAsync(Uri server, string exec, int count, params string[] extra)
     {
         var folder = CompatFolder();
         if (!Directory.Exists(Path.Combine(folder, "node_modules", "@mistralai", "mistralai")))
@@ -126,7 +131,7 @@ public sealed class MistralSdkTests(CompatServer fixture) : IClassFixture<Compat
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in (string[])["read-events.mjs", fixture.Server.BaseAddress.ToString(), exec, count.ToString(System.Globalization.CultureInfo.InvariantCulture), .. extra])
+        foreach (var argument in (string[])["read-events.mjs", server.ToString(), exec, count.ToString(System.Globalization.CultureInfo.InvariantCulture), .. extra])
         {
             start.ArgumentList.Add(argument);
         }
@@ -177,4 +182,77 @@ public sealed class MistralSdkTests(CompatServer fixture) : IClassFixture<Compat
 
         throw new XunitException($"The repository root (with StreamingEvents.sln) was not found above {AppContext.BaseDirectory}.");
     }
+}
+
+/// <summary>Milliseconds for Mistral's TypeScript SDK, and the default inactivity timeout: executions stay running while the SDK works.</summary>
+public sealed class LifecycleCompatServer : ServerFixture
+{
+    protected override IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?>
+    {
+        ["StreamingEvents:EventTimestampUnit"] = "Milliseconds",
+    };
+}
+
+/// <summary>Mistral's TypeScript SDK on the workflow and activity lifecycle, the execution status route and its cancel.</summary>
+public sealed class MistralSdkLifecycleTests(LifecycleCompatServer fixture) : IClassFixture<LifecycleCompatServer>
+{
+    [Fact]
+    public async Task Mistral_typescript_sdk_reads_a_lifecycle_until_the_workflow_completes_then_gets_and_cancels_executions()
+    {
+        var exec = Api.NewId("mistral-life");
+        var other = Api.NewId("mistral-stop");
+        var client = fixture.Server.Services.GetRequiredService<IStreamingEventsClient>();
+        var context = new WorkflowContext(exec, "chat");
+        await client.RunExecutionAsync(context, async (execution, ct) =>
+        {
+            return await execution.RunActivityAsync("generate", async (activity, ct2) =>
+            {
+                await using var task = await activity.StartTaskAsync("token", new Dictionary<string, object> { ["text"] = "", ["draft"] = true }, cancellationToken: ct2);
+                await task.UpdateStateAsync(new Dictionary<string, object> { ["text"] = "Hello" }, ct2);
+                if (activity.Attempt == 1)
+                {
+                    throw new InvalidOperationException("retry me");
+                }
+
+                return "Hello";
+            }, input: new { prompt = "hi" }, new ActivityOptions { MaxAttempts = 2 }, ct);
+        }, input: new { question = "hi" });
+        await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            client.RunExecutionAsync<int>(new WorkflowContext(exec + "-f", "chat"), (_, _) => throw new InvalidOperationException("boom")));
+
+        // Left running, with a task open: the SDK's cancel ends both.
+        var running = await client.StartExecutionAsync(new WorkflowContext(other, "chat"));
+        var open = await running.StartTaskAsync("token", 1);
+
+        var lines = await MistralSdkTests.RunNodeAsync(fixture.Server.BaseAddress, exec, 1, "--lifecycle", exec);
+        var failedLines = await MistralSdkTests.RunNodeAsync(fixture.Server.BaseAddress, exec + "-f", 1, "--lifecycle", other);
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (open.CancellationToken.Register(stopped.SetResult))
+        {
+            await stopped.Task.Within();
+        }
+
+        Assert.True(running.CancellationToken.IsCancellationRequested);
+        Assert.Equal(CustomTaskStatus.Canceled, open.Status);
+        await open.DisposeAsync();
+        await running.DisposeAsync();
+
+        var events = lines.Where(l => l.GetProperty("source").GetString() == "events").Select(l => l.GetProperty("event_type").GetString()).ToList();
+        Assert.Equal(
+        [
+            "WORKFLOW_EXECUTION_STARTED", "ACTIVITY_TASK_STARTED", "CUSTOM_TASK_STARTED", "CUSTOM_TASK_IN_PROGRESS", "CUSTOM_TASK_COMPLETED",
+            "ACTIVITY_TASK_RETRYING", "CUSTOM_TASK_STARTED", "CUSTOM_TASK_IN_PROGRESS", "CUSTOM_TASK_COMPLETED", "ACTIVITY_TASK_COMPLETED",
+            "WORKFLOW_EXECUTION_COMPLETED",
+        ], events);
+        var get = lines.Single(l => l.GetProperty("source").GetString() == "get");
+        Assert.Equal("COMPLETED", get.GetProperty("status").GetString());
+        Assert.Equal("Hello", get.GetProperty("result").GetString());
+        Assert.Equal(exec, get.GetProperty("root_execution_id").GetString());
+        Assert.True(get.GetProperty("has_end_time").GetBoolean());
+
+        Assert.Equal(["WORKFLOW_EXECUTION_STARTED", "WORKFLOW_EXECUTION_FAILED"],
+            failedLines.Where(l => l.GetProperty("source").GetString() == "events").Select(l => l.GetProperty("event_type").GetString()));
+        Assert.Equal("CANCELED", failedLines.Single(l => l.GetProperty("source").GetString() == "canceled").GetProperty("status").GetString());
+    }
+
 }

@@ -9,14 +9,18 @@
 //   {"source":"executions", ...}  client.workflows.executions.stream with eventSource DATABASE (history, then the end)
 //   {"source":"list", ...}        client.workflows.events.getWorkflowEvents, following nextCursor until it is null
 // With --metadata-filters only the "events" read runs, passing the object as the SDK's metadataFilters.
+// With --lifecycle <cancelExecId> the events route is read the way Mistral's documentation consumes it — until the
+// execution's terminal WORKFLOW_EXECUTION_* event — then executions.getWorkflowExecution reads its status
+//   {"source":"get", ...}
+// and executions.cancelWorkflowExecution cancels <cancelExecId>, whose status is read again ({"source":"canceled", ...}).
 // Exits non-zero on any SDK error (validation, HTTP, connection) or when the events do not come within a minute.
 
 import { Mistral } from "@mistralai/mistralai";
 
 const [baseUrl, execId, countText, flag, flagValue] = process.argv.slice(2);
 const count = Number.parseInt(countText ?? "", 10);
-if (!baseUrl || !execId || !(count > 0) || (flag !== undefined && flag !== "--metadata-filters")) {
-  console.error("usage: node read-events.mjs <baseUrl> <execId> <count> [--metadata-filters <json>]");
+if (!baseUrl || !execId || !(count > 0) || (flag !== undefined && flag !== "--metadata-filters" && flag !== "--lifecycle")) {
+  console.error("usage: node read-events.mjs <baseUrl> <execId> <count> [--metadata-filters <json> | --lifecycle <cancelExecId>]");
   process.exit(64);
 }
 
@@ -36,8 +40,11 @@ function print(source, id, event, brokerSequence) {
     event_id: event.eventId,
     event_timestamp: event.eventTimestamp,
     workflow_exec_id: event.workflowExecId,
-    custom_task_id: event.attributes.customTaskId,
-    custom_task_type: event.attributes.customTaskType,
+    custom_task_id: event.attributes.customTaskId ?? null,
+    custom_task_type: event.attributes.customTaskType ?? null,
+    task_id: event.attributes.taskId ?? null,
+    activity_name: event.attributes.activityName ?? null,
+    attempt: event.attributes.attempt ?? null,
   }));
 }
 
@@ -68,7 +75,7 @@ async function readEventsRoute(metadataFilters) {
       continue;
     }
 
-    if (payload.stream !== payload.data.attributes.customTaskType) {
+    if (payload.data.attributes.customTaskType !== undefined && payload.stream !== payload.data.attributes.customTaskType) {
       throw new Error(`stream '${payload.stream}' differs from custom_task_type '${payload.data.attributes.customTaskType}'`);
     }
 
@@ -106,8 +113,47 @@ async function readList() {
   throw new Error("nextCursor never became null");
 }
 
+const WorkflowEnds = new Set(["WORKFLOW_EXECUTION_COMPLETED", "WORKFLOW_EXECUTION_FAILED", "WORKFLOW_EXECUTION_CANCELED"]);
+
+/** Mistral's documented consumer: read until the workflow's terminal event. */
+async function readUntilWorkflowEnds() {
+  const stream = await client.workflows.events.getStreamEvents({ workflowExecId: execId, startSeq: 0 });
+  for await (const message of stream) {
+    const payload = payloadOf(message);
+    if (payload === undefined) {
+      continue;
+    }
+
+    print("events", message.id, payload.data, payload.brokerSequence);
+    if (WorkflowEnds.has(payload.data.eventType)) {
+      break;
+    }
+  }
+}
+
+function printExecution(source, execution) {
+  console.log(JSON.stringify({
+    source,
+    workflow_name: execution.workflowName,
+    execution_id: execution.executionId,
+    root_execution_id: execution.rootExecutionId,
+    status: execution.status,
+    result: execution.result ?? null,
+    has_end_time: execution.endTime instanceof Date,
+  }));
+}
+
+async function readLifecycle(cancelExecId) {
+  await readUntilWorkflowEnds();
+  printExecution("get", await client.workflows.executions.getWorkflowExecution({ executionId: execId }));
+  await client.workflows.executions.cancelWorkflowExecution({ executionId: cancelExecId });
+  printExecution("canceled", await client.workflows.executions.getWorkflowExecution({ executionId: cancelExecId }));
+}
+
 try {
-  if (flag === "--metadata-filters") {
+  if (flag === "--lifecycle") {
+    await readLifecycle(flagValue);
+  } else if (flag === "--metadata-filters") {
     await readEventsRoute(JSON.parse(flagValue));
   } else {
     await readEventsRoute(undefined);
