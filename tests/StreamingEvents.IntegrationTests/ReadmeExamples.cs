@@ -61,12 +61,57 @@ public sealed class ReadmeExamples(SqliteClusterFixture fixture)
     }
 
     [Fact]
+    public async Task The_readme_lifecycle_example_merges_updates_and_ends_with_the_workflow()
+    {
+        var client = fixture.Client;
+        var cancellationToken = Bounded.Token();
+        var execId = ClusterFixture.NewExecution().WorkflowExecId;
+        var text = "ported line by line";
+        var seen = new List<EventType>();
+
+        #region readme-lifecycle
+        // The product spec's progress example: update_state merges, so progress_total, which the updates omit, is kept.
+        var processed = await client.RunExecutionAsync(new WorkflowContext(execId, "chat"), (execution, ct) =>  // WORKFLOW_EXECUTION_STARTED
+            execution.RunActivityAsync("process_words", async (activity, ct2) =>                                // ACTIVITY_TASK_STARTED
+            {
+                var words = text.Split();
+                await using var task = await activity.StartTaskAsync("progress-stream", new WordsState([], 0, words.Length), cancellationToken: ct2);
+                for (var i = 0; i < words.Length; i++)
+                {
+                    await task.UpdateStateAsync(new { ProcessedWords = (string[])[.. task.State.ProcessedWords, words[i]], ProgressIdx = i + 1 }, ct2);
+                }
+
+                return string.Join(' ', task.State.ProcessedWords);
+            }, cancellationToken: ct),                                                                           // ACTIVITY_TASK_COMPLETED
+            cancellationToken: cancellationToken);                                                               // WORKFLOW_EXECUTION_COMPLETED
+
+        // Consumers loop until the workflow ends, as Mistral's documentation does. "Stop generating" is
+        // client.CancelExecutionAsync(execution) or POST /v1/workflows/executions/{id}/cancel: every producer's token fires.
+        await foreach (var e in client.SubscribeAsync(new ExecutionId(WorkflowContext.DefaultNamespace, execId), StreamPosition.FromSequence(1), cancellationToken: cancellationToken))
+        {
+            seen.Add(e.EventType);
+            if (e.EventType.EndsExecution())
+            {
+                break;
+            }
+        }
+        #endregion
+
+        Assert.Equal(text, processed);
+        Assert.Equal(EventType.WorkflowExecutionStarted, seen[0]);
+        Assert.Equal([EventType.CustomTaskCompleted, EventType.ActivityTaskCompleted, EventType.WorkflowExecutionCompleted], seen[^3..]);
+        var state = await client.GetTaskStateAsync(new ExecutionId(WorkflowContext.DefaultNamespace, execId), (await client.ReadAsync(
+            new ExecutionId(WorkflowContext.DefaultNamespace, execId), StreamPosition.FromSequence(3), 1)).Events[0].TaskId);
+        Assert.Equal(4, state!["progress_total"]!.GetValue<int>());
+    }
+
+    [Fact]
     public void The_readme_shows_exactly_these_examples()
     {
         var root = RepositoryRoot();
         var readme = File.ReadAllText(Path.Combine(root, "README.md"));
         var source = File.ReadAllText(Path.Combine(root, "tests", "StreamingEvents.IntegrationTests", "ReadmeExamples.cs"));
-        foreach (var region in new[] { "readme-publish", "readme-consume" })
+        foreach (var region in new[] { "readme-publish", "readme-consume", "readme-lifecycle" })
         {
             var start = source.IndexOf($"#region {region}", StringComparison.Ordinal);
             var end = source.IndexOf("#endregion", start, StringComparison.Ordinal);
@@ -101,4 +146,6 @@ public sealed class ReadmeExamples(SqliteClusterFixture fixture)
     private sealed record TokenState(IReadOnlyList<string> Tokens);
 
     private sealed record ProgressState(int ProgressIdx, int ProgressTotal);
+
+    private sealed record WordsState(IReadOnlyList<string> ProcessedWords, int ProgressIdx, int ProgressTotal);
 }
