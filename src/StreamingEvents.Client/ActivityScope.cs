@@ -35,7 +35,8 @@ public sealed class ActivityScope : IAsyncDisposable
         _publisher = publisher;
         _json = json;
         _lease = lease;
-        _stop = CancellationTokenSource.CreateLinkedTokenSource(lifetime, lease.Token);
+        _stop = CancellationTokenSource.CreateLinkedTokenSource(lifetime);
+        lease.Propagate(_stop);
         Context = context;
         ActivityName = activityName;
     }

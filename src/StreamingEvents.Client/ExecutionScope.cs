@@ -36,7 +36,8 @@ public sealed class ExecutionScope : IAsyncDisposable
         _json = json;
         _lease = lease;
         _lifetime = lifetime;
-        _stop = CancellationTokenSource.CreateLinkedTokenSource(lifetime, lease.Token);
+        _stop = CancellationTokenSource.CreateLinkedTokenSource(lifetime);
+        lease.Propagate(_stop);
         Context = context;
     }
 

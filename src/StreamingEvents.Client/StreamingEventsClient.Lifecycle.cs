@@ -28,14 +28,17 @@ public sealed partial class StreamingEventsClient
         {
             result = await body(execution, execution.CancellationToken);
         }
-        catch (OperationCanceledException) when (execution.CancellationToken.IsCancellationRequested)
-        {
-            await EndAfterBodyAsync(execution.IsEnded, execution.Context.WorkflowExecId, () => execution.CancelAsync("canceled"));
-            throw;
-        }
         catch (Exception exception)
         {
-            await EndAfterBodyAsync(execution.IsEnded, execution.Context.WorkflowExecId, () => execution.FailAsync(exception));
+            var token = execution.CancellationToken;
+            var endedElsewhere = execution.IsEnded || token.IsCancellationRequested;
+            endedElsewhere |= await EndAfterBodyAsync(execution.IsEnded, execution.Context.WorkflowExecId,
+                IsCancellation(exception, token) ? () => execution.CancelAsync("canceled") : () => execution.FailAsync(exception));
+            if (CanceledInstead(exception, endedElsewhere, token) is { } canceled)
+            {
+                throw canceled;
+            }
+
             throw;
         }
 
@@ -76,19 +79,27 @@ public sealed partial class StreamingEventsClient
             {
                 result = await body(activity, activity.CancellationToken);
             }
-            catch (OperationCanceledException) when (activity.CancellationToken.IsCancellationRequested)
-            {
-                await EndAfterBodyAsync(activity.IsEnded, activity.ActivityId, () => activity.FailAsync("canceled"));
-                throw;
-            }
-            catch (Exception exception) when (activity.Attempt < maxAttempts && !activity.IsEnded)
-            {
-                await activity.RetryAsync(exception.Message, CancellationToken.None);
-                continue;
-            }
             catch (Exception exception)
             {
-                await EndAfterBodyAsync(activity.IsEnded, activity.ActivityId, () => activity.FailAsync(exception.Message));
+                var token = activity.CancellationToken;
+                var cancellation = IsCancellation(exception, token);
+                var endedElsewhere = activity.IsEnded || token.IsCancellationRequested;
+                if (!cancellation && !endedElsewhere && activity.Attempt < maxAttempts)
+                {
+                    if (await TryRetryAsync(activity, exception))
+                    {
+                        continue;
+                    }
+
+                    endedElsewhere = true;
+                }
+
+                endedElsewhere |= await EndAfterBodyAsync(activity.IsEnded, activity.ActivityId, () => activity.FailAsync(cancellation ? "canceled" : exception.Message));
+                if (CanceledInstead(exception, endedElsewhere, token) is { } canceled)
+                {
+                    throw canceled;
+                }
+
                 throw;
             }
 
@@ -115,7 +126,7 @@ public sealed partial class StreamingEventsClient
         var lease = Control.Watch(start.Context.Execution, start.TaskId);
         try
         {
-            var publisher = await LifecyclePublisher.StartAsync(cluster, start, retry, cancellationToken);
+            var publisher = await LifecyclePublisher.StartAsync(cluster, start, retry, lease.End, cancellationToken);
             await lease.Ready;
             return (publisher, lease);
         }
@@ -126,21 +137,58 @@ public sealed partial class StreamingEventsClient
         }
     }
 
+    /// <summary>Whether a body's exception is its own cancellation: an <see cref="OperationCanceledException"/> once its token fired.</summary>
+    internal static bool IsCancellation(Exception exception, CancellationToken token) => exception is OperationCanceledException && token.IsCancellationRequested;
+
+    /// <summary>
+    /// What a scope helper throws instead of the body's exception: when the work was ended elsewhere before the helper
+    /// could end it — a cancel from outside reached this process, or the terminal event was refused because one had
+    /// already ended it (the refusal can come before the notice) — the caller sees an
+    /// <see cref="OperationCanceledException"/> for the scope's token, with the body's exception inside, not a failure.
+    /// <c>null</c>: rethrow the body's exception.
+    /// </summary>
+    internal static OperationCanceledException? CanceledInstead(Exception exception, bool endedElsewhere, CancellationToken token) =>
+        exception is not OperationCanceledException && endedElsewhere
+            ? new OperationCanceledException($"Canceled while running: {exception.Message}", exception, token)
+            : null;
+
+    /// <summary>Publishes <c>ACTIVITY_TASK_RETRYING</c>; <c>false</c> when the activity was ended from outside meanwhile.</summary>
+    private static async Task<bool> TryRetryAsync(ActivityScope activity, Exception exception)
+    {
+        try
+        {
+            await activity.RetryAsync(exception.Message, CancellationToken.None);
+            return true;
+        }
+        catch (Exception refused) when (refused is TaskAlreadyFinishedException or ExecutionFinishedException)
+        {
+            // Canceled from outside: the refusal fired the activity's token; the caller sees the cancellation.
+            return false;
+        }
+    }
+
     /// <summary>Publishes the lifecycle's terminal event after a body threw; the body's exception is what the caller sees.</summary>
-    private async Task EndAfterBodyAsync(bool ended, string taskId, Func<Task<long>> end)
+    /// <returns>Whether the terminal event was refused because the lifecycle had already been ended elsewhere.</returns>
+    private async Task<bool> EndAfterBodyAsync(bool ended, string taskId, Func<Task<long>> end)
     {
         if (ended)
         {
-            return;
+            return false;
         }
 
         try
         {
             await end();
+            return false;
+        }
+        catch (Exception refused) when (refused is TaskAlreadyFinishedException or ExecutionFinishedException)
+        {
+            return true;
         }
         catch (StreamingEventsException exception)
         {
             LogTerminalNotPublished(exception, taskId);
+            return false;
         }
     }
 }

@@ -136,14 +136,16 @@ public sealed partial class StreamingEventsClient(
         {
             result = await body(task, task.CancellationToken);
         }
-        catch (OperationCanceledException) when (task.CancellationToken.IsCancellationRequested)
-        {
-            await EndAfterBodyAsync(task, t => t.CancelAsync("canceled"));
-            throw;
-        }
         catch (Exception exception)
         {
-            await EndAfterBodyAsync(task, t => t.FailAsync(exception));
+            var token = task.CancellationToken;
+            var endedElsewhere = token.IsCancellationRequested || task.Status is not CustomTaskStatus.Running && !task.IsFinishing;
+            endedElsewhere |= await EndAfterBodyAsync(task, IsCancellation(exception, token) ? t => t.CancelAsync("canceled") : t => t.FailAsync(exception));
+            if (CanceledInstead(exception, endedElsewhere, token) is { } canceled)
+            {
+                throw canceled;
+            }
+
             throw;
         }
 
@@ -157,13 +159,22 @@ public sealed partial class StreamingEventsClient(
     }
 
     /// <summary>Publishes the terminal event of a body that threw; the body's exception is what the caller sees.</summary>
-    private async Task EndAfterBodyAsync<TState>(TaskHandle<TState> task, Func<TaskHandle<TState>, Task<long>> end)
+    /// <returns>Whether the terminal event was refused because the task had already been ended elsewhere.</returns>
+    private async Task<bool> EndAfterBodyAsync<TState>(TaskHandle<TState> task, Func<TaskHandle<TState>, Task<long>> end)
     {
+        var refused = false;
         try
         {
             if (!task.IsFinishing && task.Status == CustomTaskStatus.Running)
             {
-                await end(task);
+                try
+                {
+                    await end(task);
+                }
+                catch (Exception exception) when (exception is TaskAlreadyFinishedException or ExecutionFinishedException)
+                {
+                    refused = true;
+                }
             }
 
             // Ended by the body or from outside (a cancel that stopped it): only a terminal event of unknown outcome is
@@ -174,6 +185,8 @@ public sealed partial class StreamingEventsClient(
         {
             LogTerminalNotPublished(exception, task.TaskId);
         }
+
+        return refused;
     }
 
     /// <inheritdoc/>

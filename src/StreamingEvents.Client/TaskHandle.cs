@@ -73,7 +73,8 @@ public sealed class TaskHandle<TState> : IAsyncDisposable
     {
         _grain = grain;
         _lease = lease;
-        _stop = lease is null ? CancellationTokenSource.CreateLinkedTokenSource(lifetime) : CancellationTokenSource.CreateLinkedTokenSource(lifetime, lease.Token);
+        _stop = CancellationTokenSource.CreateLinkedTokenSource(lifetime);
+        lease?.Propagate(_stop);
         _stateJson = initialJson;
         _stateNames = ShallowMerge.MemberNames(initialJson);
         _json = json;

@@ -168,6 +168,7 @@ internal sealed partial class ExecutionControl : IExecutionControlObserver, IDis
         private readonly ExecutionControl _owner;
         private readonly CancellationTokenSource _canceled = new();
         private readonly Action? _onEnded;
+        private CancellationTokenSource? _dependent;
         private int _disposed;
 
         internal Lease(ExecutionControl owner, Watched watched, string? taskId, Action? onEnded)
@@ -198,8 +199,41 @@ internal sealed partial class ExecutionControl : IExecutionControlObserver, IDis
 
             _onEnded?.Invoke();
 
-            // Callbacks run on the thread pool, not on the caller (an Orleans callback, or a publish's completion).
+            // Callbacks run on the thread pool, not on the caller (an Orleans callback, or a publish's completion); both
+            // tokens read canceled from now on.
             _ = _canceled.CancelAsync();
+            CancelDependent();
+        }
+
+        /// <summary>
+        /// Cancels <paramref name="dependent"/> (a producer's own token source) in the same step as <see cref="Token"/>,
+        /// not later from a callback the way a linked source would: a producer that sees its task refused as canceled
+        /// also sees its token canceled.
+        /// </summary>
+        public void Propagate(CancellationTokenSource dependent)
+        {
+            Volatile.Write(ref _dependent, dependent);
+            if (_canceled.IsCancellationRequested)
+            {
+                CancelDependent();
+            }
+        }
+
+        private void CancelDependent()
+        {
+            if (Volatile.Read(ref _disposed) != 0 || Interlocked.Exchange(ref _dependent, null) is not { } dependent)
+            {
+                return;
+            }
+
+            try
+            {
+                _ = dependent.CancelAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The producer ended (and disposed its source) while the cancel came: nothing is left to stop.
+            }
         }
 
         public void Dispose()

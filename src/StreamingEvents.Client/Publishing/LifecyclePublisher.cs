@@ -14,12 +14,14 @@ internal sealed class LifecyclePublisher : IDisposable
     private readonly PublishRetry _retry;
     private readonly SemaphoreSlim _order = new(1, 1);
     private long _nextPublishSequence = 1;
+    private readonly Action _endedFromOutside;
     private (PublishRequest Request, bool Terminal)? _unresolved;
 
-    private LifecyclePublisher(ITaskGrain grain, PublishRetry retry, TaskStarted started)
+    private LifecyclePublisher(ITaskGrain grain, PublishRetry retry, TaskStarted started, Action endedFromOutside)
     {
         _grain = grain;
         _retry = retry;
+        _endedFromOutside = endedFromOutside;
         Started = started;
     }
 
@@ -30,12 +32,16 @@ internal sealed class LifecyclePublisher : IDisposable
     /// <summary>Whether a terminal event was stored, or refused because the task had already ended.</summary>
     public bool Ended { get; private set; }
 
-    /// <summary>Publishes the start (sent again while unknown; the same producer id is stored once).</summary>
-    public static async Task<LifecyclePublisher> StartAsync(IGrainFactory grains, TaskStart start, PublishRetry retry, CancellationToken cancellationToken)
+    /// <summary>
+    /// Publishes the start (sent again while unknown; the same producer id is stored once). <paramref name="endedFromOutside"/>
+    /// runs when an event is refused because someone else ended the lifecycle (a cancel whose notice has not come yet).
+    /// </summary>
+    public static async Task<LifecyclePublisher> StartAsync(IGrainFactory grains, TaskStart start, PublishRetry retry, Action endedFromOutside,
+        CancellationToken cancellationToken)
     {
         var grain = grains.GetTaskGrain(start.Address);
         var started = await retry.RunAsync(() => grain.StartAsync(start), start.TaskId, cancellationToken);
-        return new LifecyclePublisher(grain, retry, started);
+        return new LifecyclePublisher(grain, retry, started, endedFromOutside);
     }
 
     /// <summary>Publishes <paramref name="draft"/>; the terminal one ends the lifecycle.</summary>
@@ -86,6 +92,7 @@ internal sealed class LifecyclePublisher : IDisposable
         {
             _unresolved = null;
             Ended = true;
+            _endedFromOutside();
             throw;
         }
     }
