@@ -42,6 +42,12 @@ internal sealed partial class WorkflowRunner(
             {
                 return;
             }
+            catch (OperationCanceledException)
+            {
+                // An execution of the workflow was canceled from outside (its Stop button, POST …/cancel): its scope
+                // published the cancellation; the slot goes on with the next workflow.
+                LogWorkflowCanceled(logger, number);
+            }
             catch (Exception exception)
             {
                 LogWorkflowFailed(logger, exception, number, slot);
@@ -74,10 +80,10 @@ internal sealed partial class WorkflowRunner(
         // from outside stops its activities here.
         var work = new List<Task>
         {
-            client.RunExecutionAsync(root, async (execution, ct) =>
-                await execution.RunActivityAsync("generate", (activity, act) => activities.StreamTokensAsync(activity, settings, act), cancellationToken: ct),
+            client.RunExecutionAsync(root, (execution, ct) => LogWhenCanceledAsync(execution,
+                () => execution.RunActivityAsync("generate", (activity, act) => activities.StreamTokensAsync(activity, settings, act), cancellationToken: ct), cancellationToken),
                 cancellationToken: cancellationToken),
-            client.RunExecutionAsync(child, async (execution, ct) =>
+            client.RunExecutionAsync(child, (execution, ct) => LogWhenCanceledAsync(execution, async () =>
             {
                 var processed = execution.RunActivityAsync("process_words", (activity, act) => activities.ProcessWordsAsync(activity, words, perStep, act), cancellationToken: ct);
                 if (failing)
@@ -86,10 +92,24 @@ internal sealed partial class WorkflowRunner(
                 }
 
                 return await processed;
-            }, cancellationToken: cancellationToken),
+            }, cancellationToken), cancellationToken: cancellationToken),
         };
 
         await Task.WhenAll(work);
+    }
+
+    /// <summary>Logs the moment an execution's work stopped for a cancel from outside (not for the host stopping).</summary>
+    private async Task<T> LogWhenCanceledAsync<T>(ExecutionScope execution, Func<Task<T>> body, CancellationToken stopping)
+    {
+        try
+        {
+            return await body();
+        }
+        catch (OperationCanceledException) when (execution.CancellationToken.IsCancellationRequested && !stopping.IsCancellationRequested)
+        {
+            LogExecutionCanceled(logger, execution.Context.WorkflowExecId, time.GetUtcNow());
+            throw;
+        }
     }
 
     private async Task ExpectFailureAsync(Task<int> failing)
@@ -110,6 +130,12 @@ internal sealed partial class WorkflowRunner(
 
     [LoggerMessage(4002, LogLevel.Error, "Workflow {Number} (slot {Slot}) failed; its tasks ended as failed where the cluster could be reached")]
     private static partial void LogWorkflowFailed(ILogger logger, Exception exception, int number, int slot);
+
+    [LoggerMessage(4004, LogLevel.Information, "Workflow {Number} was canceled from outside; its scopes published the cancellation")]
+    private static partial void LogWorkflowCanceled(ILogger logger, int number);
+
+    [LoggerMessage(4005, LogLevel.Information, "Execution {ExecutionId} canceled: its producers stopped at {StoppedAt:O}")]
+    private static partial void LogExecutionCanceled(ILogger logger, string executionId, DateTimeOffset stoppedAt);
 
     [LoggerMessage(4003, LogLevel.Information, "A task failed as designed: {Message}")]
     private static partial void LogSimulatedFailure(ILogger logger, string message);

@@ -7,8 +7,8 @@ using StreamingEvents.Testing;
 namespace StreamingEvents.Cluster.Tests;
 
 /// <summary>
-/// A cluster of silo processes on one throw-away PostgreSQL (ADO.NET clustering and storage), plus worker processes and
-/// an Orleans client in the test process, all with the product's own failure detection and timeouts (what the fault
+/// A cluster of silo processes on one throw-away PostgreSQL (ADO.NET clustering and storage), plus worker and frontend
+/// processes and an Orleans client in the test process, all with the product's own failure detection and timeouts (what the fault
 /// tests measure is what a deployment gets).
 /// </summary>
 public sealed class ProcessCluster : IAsyncDisposable
@@ -67,6 +67,26 @@ public sealed class ProcessCluster : IAsyncDisposable
         _processes.Add(worker);
         await worker.WaitForOutputAsync("Application started", TimeSpan.FromSeconds(90));
         return worker;
+    }
+
+    /// <summary>
+    /// The ASP.NET frontend as its own process: it co-hosts a silo of this cluster and serves HTTP on a free loopback
+    /// port, returned as its address.
+    /// </summary>
+    public async Task<(ProcessHost Frontend, Uri Address)> StartFrontendAsync(string name)
+    {
+        var address = new Uri($"http://127.0.0.1:{FreePort.Next()}");
+        var siloPort = FreePort.Next();
+        var frontend = ProcessHost.Start(name, "StreamingEvents.Frontend", [
+            .. CommonArguments(),
+            $"--urls={address}", "--StreamingEvents:Http:EnableDemo=false",
+            $"--Orleans:SiloPort={siloPort}", $"--Orleans:GatewayPort={FreePort.Next()}",
+            "--Orleans:AdvertisedIPAddress=127.0.0.1",
+        ]);
+        _processes.Add(frontend);
+        SilosByPort[siloPort] = frontend;
+        await frontend.WaitForOutputAsync("Application started", TimeSpan.FromSeconds(90));
+        return (frontend, address);
     }
 
     /// <summary>The silo process an execution's stream is active on (activating it if needed).</summary>
