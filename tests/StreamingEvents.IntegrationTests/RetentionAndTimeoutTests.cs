@@ -145,6 +145,102 @@ public abstract class RetentionAndTimeoutTests(ControlledClusterFixture fixture)
         Assert.Equal(task.TaskId, events[2].TaskId);
     }
 
+    /// <summary>
+    /// Every event type the service publishes (the descriptor table decides which), written to storage and read back by a
+    /// new cluster: the same envelope, byte for byte, as the first cluster served.
+    /// </summary>
+    [Fact]
+    public async Task Every_published_event_type_reads_back_the_same_from_storage_after_a_restart()
+    {
+        // A task silent past the inactivity timeout: CUSTOM_TASK_TIMED_OUT. First, so the clock moves before the others start.
+        var timedOut = Client.ForExecution(ClusterFixture.NewExecution());
+        await timedOut.StartTaskAsync("progress", 0);
+        fixture.Clock!.Advance(fixture.InactivityTimeout + TimeSpan.FromMinutes(1));
+        await Grain(timedOut).CheckTimeoutsAsync();
+
+        // An execution with every activity and custom task outcome, completed with a result.
+        var completed = ClusterFixture.NewExecution();
+        await using (var execution = await Client.StartExecutionAsync(completed, input: new { question = "why" }, displayName: "All types"))
+        {
+            await using (var activity = await execution.StartActivityAsync("fetch", input: new { url = "https://example.org" }))
+            {
+                await activity.RetryAsync("no answer");
+                await using (var task = await activity.StartTaskAsync("token", new { text = "" }))
+                {
+                    await task.UpdateStateAsync(new { text = "a" });
+                    await task.CompleteAsync();
+                }
+
+                await activity.CompleteAsync(new { pages = 2 });
+            }
+
+            await using (var activity = await execution.StartActivityAsync("index"))
+            {
+                await activity.FailAsync("disk full");
+            }
+
+            await using (var task = await execution.StartTaskAsync("search", 0))
+            {
+                await task.FailAsync("bad query");
+            }
+
+            await using (var task = await execution.StartTaskAsync("plan", 0))
+            {
+                await task.CancelAsync("not needed");
+            }
+
+            await execution.CompleteAsync(new { answer = 42 });
+        }
+
+        var failed = ClusterFixture.NewExecution();
+        await using (var execution = await Client.StartExecutionAsync(failed))
+        {
+            await execution.FailAsync("model unavailable");
+        }
+
+        var canceled = ClusterFixture.NewExecution();
+        await using (await Client.StartExecutionAsync(canceled))
+        {
+            await Client.CancelExecutionAsync(canceled.Execution, "stop generating");
+        }
+
+        ExecutionId[] executions = [timedOut.Execution, completed.Execution, failed.Execution, canceled.Execution];
+        var before = new List<StreamEvent>();
+        foreach (var execution in executions)
+        {
+            before.AddRange(await ReadAllAsync(execution));
+        }
+
+        var published = EventTypes.All.Where(info => info.Role != EventRole.NotPublished).Select(info => info.Type);
+        Assert.Equal(published.Order(), before.Select(e => e.EventType).Distinct().Order());
+
+        await fixture.RestartAsync();
+        var after = new List<StreamEvent>();
+        foreach (var execution in executions)
+        {
+            after.AddRange(await ReadAllAsync(execution));
+        }
+
+        Assert.Equal(before.Select(Stored), after.Select(Stored));
+        static (long, EventType, string) Stored(StreamEvent e) => (e.BrokerSequence, e.EventType, System.Text.Encoding.UTF8.GetString(e.Json.Span));
+    }
+
+    private async Task<List<StreamEvent>> ReadAllAsync(ExecutionId execution)
+    {
+        var events = new List<StreamEvent>();
+        for (var from = StreamPosition.Start; ;)
+        {
+            var page = await Client.ReadAsync(execution, from, 1000);
+            events.AddRange(page.Events);
+            if (page.ReachedHead)
+            {
+                return events;
+            }
+
+            from = StreamPosition.FromSequence(page.NextSequence);
+        }
+    }
+
     private IExecutionStreamGrain Grain(ExecutionStreams streams) =>
         fixture.Cluster.Client.GetGrain<IExecutionStreamGrain>(streams.Execution.Key);
 }
