@@ -22,6 +22,11 @@ public sealed class OpenApiTests(SharedServer fixture)
     [InlineData("get", "/v1/tasks/{task_id}")]
     [InlineData("get", "/v1/streams")]
     [InlineData("get", "/v1/streams/{workflow_exec_id}")]
+    [InlineData("get", "/v1/workflows/executions/{execution_id}")]
+    [InlineData("post", "/v1/workflows/executions/{execution_id}/cancel")]
+    [InlineData("post", "/v1/workflows/executions/{execution_id}/start")]
+    [InlineData("post", "/v1/workflows/executions/{execution_id}/complete")]
+    [InlineData("post", "/v1/workflows/executions/{execution_id}/fail")]
     public async Task The_openapi_document_lists_the_route(string method, string path)
     {
         var document = await DocumentAsync();
