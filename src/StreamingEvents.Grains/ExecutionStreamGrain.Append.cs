@@ -110,10 +110,13 @@ internal sealed partial class ExecutionStreamGrain
     {
         var batch = new List<PendingAppend>();
         var events = 0;
-        while (_pending.TryPeek(out var next) && (batch.Count == 0 || events + next.EventCount <= _options.MaxEventsPerCommit))
+        long bytes = 0;
+        while (_pending.TryPeek(out var next)
+            && (batch.Count == 0 || (events + next.EventCount <= _options.MaxEventsPerCommit && bytes + next.PayloadBytes <= _options.MaxBytesPerCommit)))
         {
             batch.Add(_pending.Dequeue());
             events += next.EventCount;
+            bytes += next.PayloadBytes;
         }
 
         return batch;

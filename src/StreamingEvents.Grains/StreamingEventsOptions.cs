@@ -53,6 +53,12 @@ public sealed class StreamingEventsOptions
     /// <summary>The most events one stream puts in one commit (default 1000).</summary>
     public int MaxEventsPerCommit { get; set; } = 1000;
 
+    /// <summary>
+    /// The most payload bytes one stream puts in one commit (default 8 MiB); a single request larger than this is
+    /// committed alone. The storage bounds each group commit of many streams in bytes as well.
+    /// </summary>
+    public long MaxBytesPerCommit { get; set; } = 8L * 1024 * 1024;
+
     /// <summary>The Orleans stream provider used for the live push.</summary>
     public string StreamProviderName { get; set; } = StreamingEventsNames.StreamProvider;
 }
@@ -144,6 +150,11 @@ internal sealed class StreamingEventsOptionsValidator : IValidateOptions<Streami
         if (options.MaxEventsPerCommit < 1)
         {
             failures.Add($"{S}:MaxEventsPerCommit must be positive (is {options.MaxEventsPerCommit}).");
+        }
+
+        if (options.MaxBytesPerCommit < 1)
+        {
+            failures.Add($"{S}:MaxBytesPerCommit must be positive (is {options.MaxBytesPerCommit}).");
         }
 
         if (string.IsNullOrWhiteSpace(options.StreamProviderName))

@@ -55,6 +55,7 @@ public static class StreamingEventsSiloBuilderExtensions
     {
         var options = new SqliteEventLogOptions();
         configure?.Invoke(options);
+        SqliteEventLogOptionsValidator.ThrowIfInvalid(options);
         builder.Services.AddKeyedSingleton<IEventLogStorage>(StreamingEventsNames.EventLogStorage,
             (services, _) => new SqliteEventLogStorage(options, services.GetRequiredKeyedService<TimeProvider>(StreamingEventsNames.Clock), services.GetService<StreamingEventsMetrics>()));
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, EventLogStorageInitializer>();
@@ -71,6 +72,7 @@ public static class StreamingEventsSiloBuilderExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         var options = new PostgresEventLogOptions { ConnectionString = connectionString };
         configure?.Invoke(options);
+        PostgresEventLogOptionsValidator.ThrowIfInvalid(options);
         builder.Services.AddKeyedSingleton<IEventLogStorage>(StreamingEventsNames.EventLogStorage, (services, _) => new PostgresEventLogStorage(options, services.GetRequiredKeyedService<TimeProvider>(StreamingEventsNames.Clock), services.GetService<StreamingEventsMetrics>()));
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, EventLogStorageInitializer>();
         builder.AddAdoNetGrainStorage("PubSubStore", storage =>
@@ -117,13 +119,7 @@ public static class StreamingEventsSiloBuilderExtensions
         if (string.IsNullOrWhiteSpace(connectionString))
         {
             builder.UseLocalhostClustering(siloPort, gatewayPort);
-            builder.UseSqliteEventLog(sqlite =>
-            {
-                if (configuration[$"{StreamingEventsOptions.SectionName}:Sqlite:Path"] is { Length: > 0 } path)
-                {
-                    sqlite.Path = path;
-                }
-            });
+            builder.UseSqliteEventLog(sqlite => configuration.GetSection(SqliteEventLogOptions.SectionName).Bind(sqlite));
         }
         else
         {
@@ -146,7 +142,11 @@ public static class StreamingEventsSiloBuilderExtensions
                 clustering.Invariant = "Npgsql";
                 clustering.ConnectionString = connectionString;
             });
-            builder.UsePostgresEventLog(connectionString);
+            builder.UsePostgresEventLog(connectionString, postgres =>
+            {
+                configuration.GetSection(PostgresEventLogOptions.SectionName).Bind(postgres);
+                postgres.ConnectionString = connectionString;
+            });
         }
 
         return builder.AddStreamingEvents();

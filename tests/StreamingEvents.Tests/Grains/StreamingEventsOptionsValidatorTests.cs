@@ -14,6 +14,7 @@ public sealed class StreamingEventsOptionsValidatorTests
         ["StreamingEvents:MaxEventsPerRead"] = o => o.MaxEventsPerRead = 0,
         ["StreamingEvents:MaxBytesPerRead"] = o => o.MaxBytesPerRead = 0,
         ["StreamingEvents:MaxEventsPerCommit"] = o => o.MaxEventsPerCommit = 0,
+        ["StreamingEvents:MaxBytesPerCommit"] = o => o.MaxBytesPerCommit = 0,
         ["StreamingEvents:StreamProviderName"] = o => o.StreamProviderName = "  ",
     };
 
@@ -40,6 +41,7 @@ public sealed class StreamingEventsOptionsValidatorTests
             MaxEventsPerRead = 100_000,
             MaxBytesPerRead = 1,
             MaxEventsPerCommit = 1,
+            MaxBytesPerCommit = 1,
             StreamProviderName = "p",
         };
 

@@ -71,7 +71,8 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
         _time = time;
         _dataSource = CreateDataSource(options.ConnectionString);
         _committer = new GroupCommitter<StreamAppend, AppendOutcome>(
-            CommitAsync, append => Math.Max(1, append.Events.Count), options.MaxEventsPerCommit, options.ConcurrentCommits, metrics.RecordCommit());
+            CommitAsync, append => Math.Max(1, append.Events.Count), options.MaxEventsPerCommit, options.ConcurrentCommits, metrics.RecordCommit(),
+            append => append.CommitBytes, options.MaxBytesPerCommit);
     }
 
     /// <summary>

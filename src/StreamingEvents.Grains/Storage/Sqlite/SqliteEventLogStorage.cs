@@ -35,7 +35,8 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
         }.ToString();
         _time = time;
         _committer = new GroupCommitter<StreamAppend, AppendOutcome>(
-            CommitAsync, append => Math.Max(1, append.Events.Count), options.MaxEventsPerCommit, concurrentCommits: 1, metrics.RecordCommit());
+            CommitAsync, append => Math.Max(1, append.Events.Count), options.MaxEventsPerCommit, concurrentCommits: 1, metrics.RecordCommit(),
+            append => append.CommitBytes, options.MaxBytesPerCommit);
     }
 
     public Task PingAsync(CancellationToken cancellationToken) => ReadAsync(connection =>
