@@ -53,6 +53,57 @@ public sealed class PostgresEventLogTests(PostgresServerFixture postgres) : ICla
         Assert.Equal(EventsPerStream, reader.GetInt64(3));
     }
 
+    [Theory]
+    [InlineData("off", null, "on")]
+    [InlineData("local", PostgresSynchronousCommit.On, "on")]
+    [InlineData("on", PostgresSynchronousCommit.Off, "off")]
+    public async Task Appends_commit_with_the_configured_synchronous_commit_whatever_the_database_says(
+        string databaseDefault, PostgresSynchronousCommit? configured, string expected)
+    {
+        // A database (or server, or role) set to acknowledge before the WAL is flushed must not weaken what an
+        // acknowledged append means: the level is what the options say, in the append's own transaction.
+        var connectionString = await postgres.CreateDatabaseAsync("sync_commit");
+        await ExecuteAsync(postgres.Server.ConnectionString(), $"ALTER DATABASE \"{new NpgsqlConnectionStringBuilder(connectionString).Database}\" SET synchronous_commit = {databaseDefault}");
+        var options = new PostgresEventLogOptions { ConnectionString = connectionString };
+        if (configured is { } level)
+        {
+            options.SynchronousCommit = level;
+        }
+
+        await using var storage = new PostgresEventLogStorage(options, TimeProvider.System);
+        await storage.InitializeAsync(CancellationToken.None);
+        await ExecuteAsync(connectionString, """
+            CREATE TABLE test_commit_levels (level text NOT NULL, database_default text NOT NULL);
+            CREATE FUNCTION test_record_commit_level() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO test_commit_levels
+                SELECT current_setting('synchronous_commit'), coalesce((SELECT split_part(c, '=', 2) FROM pg_db_role_setting, unnest(setconfig) c
+                                                                       WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+                                                                         AND c LIKE 'synchronous_commit=%'), 'none');
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER test_record_commit_level AFTER INSERT ON se_events FOR EACH STATEMENT EXECUTE FUNCTION test_record_commit_level();
+            """);
+        var context = new WorkflowContext(WorkflowExecId: "sync-commit", WorkflowName: "durability").Normalize();
+        var stream = (await storage.CreateStreamAsync(context.Execution.Key, context, CancellationToken.None))!.StreamId;
+
+        Assert.Equal(AppendOutcome.Committed, await storage.AppendAsync(Append(stream, 3, "{}"u8.ToArray()), CancellationToken.None).Within());
+
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using var levels = dataSource.CreateCommand("SELECT level, database_default FROM test_commit_levels");
+        await using var reader = await levels.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal((expected, databaseDefault), (reader.GetString(0), reader.GetString(1)));
+        Assert.False(await reader.ReadAsync());
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using var command = dataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+
     private static StreamAppend Append(long streamId, int events, byte[] body)
     {
         var stored = Enumerable.Range(1, events)

@@ -25,6 +25,29 @@ public sealed class PostgresEventLogOptions
     /// committed alone. PostgreSQL refuses a statement over 1 GB, which would fail every append in it.
     /// </summary>
     public long MaxBytesPerCommit { get; set; } = 16L * 1024 * 1024;
+
+    /// <summary>
+    /// The <c>synchronous_commit</c> every append transaction runs with (default <see cref="PostgresSynchronousCommit.On"/>:
+    /// an append is acknowledged only after its commit record is flushed to disk). Set explicitly on each transaction, so a
+    /// server, database or role configured otherwise cannot weaken what an acknowledgement means. <c>Off</c> acknowledges
+    /// before the flush (a crash may lose the last acknowledged events); the benchmark's D1 class uses it on purpose.
+    /// </summary>
+    public PostgresSynchronousCommit SynchronousCommit { get; set; } = PostgresSynchronousCommit.On;
+}
+
+/// <summary>PostgreSQL's <c>synchronous_commit</c> levels, strongest first.</summary>
+public enum PostgresSynchronousCommit
+{
+    /// <summary>Flushed locally (and on synchronous standbys, if configured).</summary>
+    On,
+    /// <summary>Flushed locally and applied on synchronous standbys.</summary>
+    RemoteApply,
+    /// <summary>Flushed locally and written (not flushed) on synchronous standbys.</summary>
+    RemoteWrite,
+    /// <summary>Flushed locally only, whatever the standbys.</summary>
+    Local,
+    /// <summary>Not waited for: a crash can lose recently acknowledged events.</summary>
+    Off,
 }
 
 /// <summary>Checks <see cref="PostgresEventLogOptions"/> and names every setting to fix.</summary>
@@ -50,6 +73,11 @@ internal sealed class PostgresEventLogOptionsValidator : IValidateOptions<Postgr
         if (options.MaxEventsPerCommit < 1)
         {
             failures.Add($"{S}:MaxEventsPerCommit must be at least 1 (is {options.MaxEventsPerCommit}).");
+        }
+
+        if (!Enum.IsDefined(options.SynchronousCommit))
+        {
+            failures.Add($"{S}:SynchronousCommit must be one of {string.Join(", ", Enum.GetNames<PostgresSynchronousCommit>())} (is {options.SynchronousCommit}).");
         }
 
         if (options.MaxBytesPerCommit is < 1 or > MaxBytesPerCommitLimit)
