@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Serialization;
@@ -57,7 +58,8 @@ public static class StreamingEventsSiloBuilderExtensions
         configure?.Invoke(options);
         SqliteEventLogOptionsValidator.ThrowIfInvalid(options);
         builder.Services.AddKeyedSingleton<IEventLogStorage>(StreamingEventsNames.EventLogStorage,
-            (services, _) => new SqliteEventLogStorage(options, services.GetRequiredKeyedService<TimeProvider>(StreamingEventsNames.Clock), services.GetService<StreamingEventsMetrics>()));
+            (services, _) => new SqliteEventLogStorage(options, services.GetRequiredKeyedService<TimeProvider>(StreamingEventsNames.Clock), services.GetService<StreamingEventsMetrics>(),
+                services.GetService<ILogger<SqliteEventLogStorage>>()));
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, EventLogStorageInitializer>();
         builder.AddMemoryGrainStorage("PubSubStore");
         return builder;

@@ -26,6 +26,20 @@ public sealed class SqliteEventLogOptions
     /// </summary>
     public long MaxBytesPerCommit { get; set; } = 16L * 1024 * 1024;
 
+    /// <summary>
+    /// The size past which the write-ahead log is checkpointed into the database and truncated (default 64 MiB). SQLite's
+    /// own checkpoints cannot restart the log while readers keep overlapping, so under continuous reads the file would
+    /// grow without bound; it can pass this size by at most one commit.
+    /// </summary>
+    public long MaxWalBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// How long a truncating checkpoint waits for readers still on older snapshots (default 1 s). Appends wait behind it;
+    /// when readers hold on longer, it gives up and is tried again once the log has grown by another
+    /// <see cref="MaxWalBytes"/>. New readers are never blocked by it.
+    /// </summary>
+    public TimeSpan WalCheckpointTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The default database file.</summary>
     public static string DefaultPath => System.IO.Path.Combine(
         Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create),
@@ -36,6 +50,9 @@ public sealed class SqliteEventLogOptions
 /// <summary>Checks <see cref="SqliteEventLogOptions"/> and names every setting to fix.</summary>
 internal sealed class SqliteEventLogOptionsValidator : IValidateOptions<SqliteEventLogOptions>
 {
+    /// <summary>Smaller, and the log would be checkpointed after nearly every commit.</summary>
+    internal const long MinWalBytes = 64 * 1024;
+
     public ValidateOptionsResult Validate(string? name, SqliteEventLogOptions options)
     {
         var failures = new List<string>();
@@ -53,6 +70,16 @@ internal sealed class SqliteEventLogOptionsValidator : IValidateOptions<SqliteEv
         if (options.MaxBytesPerCommit < 1)
         {
             failures.Add($"{S}:MaxBytesPerCommit must be at least 1 (is {options.MaxBytesPerCommit}).");
+        }
+
+        if (options.MaxWalBytes < MinWalBytes)
+        {
+            failures.Add($"{S}:MaxWalBytes must be at least {MinWalBytes} (is {options.MaxWalBytes}).");
+        }
+
+        if (options.WalCheckpointTimeout < TimeSpan.Zero || options.WalCheckpointTimeout > TimeSpan.FromSeconds(30))
+        {
+            failures.Add($"{S}:WalCheckpointTimeout must be between 0 and 30 seconds (is {options.WalCheckpointTimeout}).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

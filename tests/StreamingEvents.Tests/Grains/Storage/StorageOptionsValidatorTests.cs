@@ -42,7 +42,10 @@ public sealed class StorageOptionsValidatorTests
     [Fact]
     public void Every_bad_sqlite_setting_is_named_at_once()
     {
-        var options = new SqliteEventLogOptions { Path = " ", MaxEventsPerCommit = 0, MaxBytesPerCommit = -1 };
+        var options = new SqliteEventLogOptions
+        {
+            Path = " ", MaxEventsPerCommit = 0, MaxBytesPerCommit = -1, MaxWalBytes = 1024, WalCheckpointTimeout = TimeSpan.FromMinutes(1),
+        };
 
         var error = Assert.Throws<OptionsValidationException>(() => SqliteEventLogOptionsValidator.ThrowIfInvalid(options));
 
@@ -51,6 +54,8 @@ public sealed class StorageOptionsValidatorTests
             "StreamingEvents:Sqlite:Path must not be empty.",
             "StreamingEvents:Sqlite:MaxEventsPerCommit must be at least 1 (is 0).",
             "StreamingEvents:Sqlite:MaxBytesPerCommit must be at least 1 (is -1).",
+            $"StreamingEvents:Sqlite:MaxWalBytes must be at least {SqliteEventLogOptionsValidator.MinWalBytes} (is 1024).",
+            "StreamingEvents:Sqlite:WalCheckpointTimeout must be between 0 and 30 seconds (is 00:01:00).",
         ], error.Failures);
     }
 }
