@@ -7,7 +7,7 @@ namespace StreamingEvents;
 
 internal sealed partial class ExecutionStreamGrain
 {
-    public async Task<EventPage> ReadAsync(ReadRequest request)
+    public async Task<EventPage> ReadAsync(ReadRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.FromSequence < 0)
@@ -36,15 +36,15 @@ internal sealed partial class ExecutionStreamGrain
         var events = new List<StreamEvent>();
         var next = _window.Contains(from)
             ? _window.CopyTo(events, from, maxEvents, _options.MaxBytesPerRead, request.Topic)
-            : await ReadStoredAsync(events, from, head, maxEvents, request.Topic);
+            : await ReadStoredAsync(events, from, head, maxEvents, request.Topic, cancellationToken);
         return new EventPage([.. events], next, head, State.Oldest);
     }
 
     /// <summary>Reads and renders stored events from <paramref name="from"/>, stopping where the memory window begins.</summary>
-    private async Task<long> ReadStoredAsync(List<StreamEvent> output, long from, long head, int maxEvents, string? topic)
+    private async Task<long> ReadStoredAsync(List<StreamEvent> output, long from, long head, int maxEvents, string? topic, CancellationToken cancellationToken)
     {
         var to = _window.Count > 0 && _window.FirstSequence > from ? Math.Min(head, _window.FirstSequence - 1) : head;
-        var stored = await _replays.RunAsync(() => _log.ReadAsync(from, to, maxEvents));
+        var stored = await _replays.RunAsync(ct => _log.ReadAsync(from, to, maxEvents, ct), cancellationToken);
         if (stored.Count == 0 || stored[0].Sequence != from)
         {
             // Retention removed them after we looked at Oldest: report what is really the oldest now.

@@ -16,9 +16,10 @@ public interface IExecutionStreamGrain : IGrainWithStringKey
     /// </summary>
     Task<AppendReceipt> AppendAsync(string taskId, PublishRequest request);
 
-    /// <summary>Reads stored events in order.</summary>
+    /// <summary>Reads stored events in order. A caller that gives up cancels <paramref name="cancellationToken"/>: a read
+    /// still waiting for its turn then never runs, and one running is stopped.</summary>
     /// <exception cref="StreamPositionExpiredException">The position is older than the oldest retained event.</exception>
-    Task<EventPage> ReadAsync(ReadRequest request);
+    Task<EventPage> ReadAsync(ReadRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>The stream's head, retention and task counts.</summary>
     Task<StreamInfo> GetInfoAsync();

@@ -69,7 +69,7 @@ internal sealed partial class SqliteEventLogStorage : IEventLogStorage, IAsyncDi
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT count(*) FROM se_streams WHERE id = 0";
         return command.ExecuteScalar();
-    });
+    }, cancellationToken);
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -120,7 +120,7 @@ internal sealed partial class SqliteEventLogStorage : IEventLogStorage, IAsyncDi
         tasks.CommandText = $"SELECT {StoredRows.TaskColumns} FROM se_tasks t WHERE t.stream_id = $id AND t.status = 0";
         tasks.Parameters.AddWithValue("$id", stream.StreamId);
         return stream with { OpenTasks = ReadTasks(tasks) };
-    });
+    }, cancellationToken);
 
     public Task<StreamRecord?> CreateStreamAsync(string streamKey, WorkflowContext context, CancellationToken cancellationToken) => WriteAsync(writer =>
     {
@@ -380,7 +380,7 @@ internal sealed partial class SqliteEventLogStorage : IEventLogStorage, IAsyncDi
             }
 
             return events;
-        });
+        }, cancellationToken);
 
     public Task<IReadOnlyList<StoredTask>> ReadTasksAsync(long streamId, IReadOnlyCollection<int> taskNos, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<StoredTask>>(connection =>
@@ -390,7 +390,7 @@ internal sealed partial class SqliteEventLogStorage : IEventLogStorage, IAsyncDi
             command.Parameters.AddWithValue("$id", streamId);
             command.Parameters.AddWithValue("$nos", "[" + string.Join(',', taskNos) + "]");
             return ReadTasks(command);
-        });
+        }, cancellationToken);
 
     public Task<TaskLocation?> FindTaskAsync(string @namespace, string taskId, CancellationToken cancellationToken) => ReadAsync(connection =>
     {
@@ -400,7 +400,7 @@ internal sealed partial class SqliteEventLogStorage : IEventLogStorage, IAsyncDi
         command.Parameters.AddWithValue("$id", taskId);
         using var reader = command.ExecuteReader();
         return reader.Read() ? new TaskLocation(reader.GetString(0), StoredRows.ReadTask(reader, 1)) : null;
-    });
+    }, cancellationToken);
 
     public Task<IReadOnlyList<long>> ReadTaskSequencesAsync(long streamId, int taskNo, long throughSequence, int count, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<long>>(connection =>
@@ -419,7 +419,7 @@ internal sealed partial class SqliteEventLogStorage : IEventLogStorage, IAsyncDi
             }
 
             return sequences;
-        });
+        }, cancellationToken);
 
     public Task<(long StreamId, StoredRequestKey Key)?> FindRequestKeyAsync(string @namespace, string key, CancellationToken cancellationToken) =>
         ReadAsync<(long, StoredRequestKey)?>(connection =>
@@ -438,7 +438,7 @@ internal sealed partial class SqliteEventLogStorage : IEventLogStorage, IAsyncDi
                 ? null
                 : [.. reader.GetString(4).Split(',').Select(n => long.Parse(n, System.Globalization.CultureInfo.InvariantCulture))];
             return (reader.GetInt64(0), new StoredRequestKey(@namespace, key, reader.GetFieldValue<byte[]>(1), reader.GetInt64(2), reader.GetInt32(3), sequences));
-        });
+        }, cancellationToken);
 
     public Task<int> DeleteRequestKeysAsync(DateTimeOffset before, CancellationToken cancellationToken) => WriteAsync(writer =>
     {
@@ -488,7 +488,7 @@ internal sealed partial class SqliteEventLogStorage : IEventLogStorage, IAsyncDi
             command.Parameters.AddWithValue("$keep", keepBytes);
             command.Parameters.AddWithValue("$min", minTimestampUnixNanoseconds);
             return (long)command.ExecuteScalar()!;
-        });
+        }, cancellationToken);
 
     public Task<IReadOnlyList<ExecutionSummary>> FindExecutionsAsync(ExecutionQuery query, long boundary, bool newestFirst, int limit, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<ExecutionSummary>>(connection =>
@@ -503,7 +503,7 @@ internal sealed partial class SqliteEventLogStorage : IEventLogStorage, IAsyncDi
             command.Parameters.AddWithValue("$p6", boundary);
             command.Parameters.AddWithValue("$p7", limit);
             return ReadExecutions(command);
-        });
+        }, cancellationToken);
 
     public Task<IReadOnlyList<ExecutionSummary>> GetExecutionsAsync(IReadOnlyCollection<long> streamIds, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<ExecutionSummary>>(connection =>
@@ -512,7 +512,7 @@ internal sealed partial class SqliteEventLogStorage : IEventLogStorage, IAsyncDi
             command.CommandText = $"SELECT {StoredRows.ExecutionColumns} FROM se_streams s WHERE s.id IN (SELECT value FROM json_each($ids))";
             command.Parameters.AddWithValue("$ids", "[" + string.Join(',', streamIds) + "]");
             return ReadExecutions(command);
-        });
+        }, cancellationToken);
 
     public Task<IReadOnlyList<string>> FindIdleStreamsWithOpenTasksAsync(DateTimeOffset idleSince, int maxStreams, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<string>>(connection =>
@@ -529,7 +529,7 @@ internal sealed partial class SqliteEventLogStorage : IEventLogStorage, IAsyncDi
             }
 
             return keys;
-        });
+        }, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
@@ -565,15 +565,17 @@ internal sealed partial class SqliteEventLogStorage : IEventLogStorage, IAsyncDi
         });
     }
 
-    private async Task<T> ReadAsync<T>(Func<SqliteConnection, T> read)
+    /// <summary>The driver is synchronous: a read canceled before it starts never runs; once running, it finishes.</summary>
+    private async Task<T> ReadAsync<T>(Func<SqliteConnection, T> read, CancellationToken cancellationToken = default)
     {
         await GetWriterAsync();
         return await Task.Run(() =>
         {
+            cancellationToken.ThrowIfCancellationRequested();
             using var connection = new SqliteConnection(_connectionString);
             connection.Open();
             return read(connection);
-        });
+        }, cancellationToken);
     }
 
     /// <summary>
