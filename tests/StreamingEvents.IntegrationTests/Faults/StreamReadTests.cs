@@ -1,3 +1,5 @@
+using Orleans.Configuration;
+using StreamingEvents.Contracts;
 using StreamingEvents.IntegrationTests.Infrastructure;
 using StreamingEvents.Testing;
 
@@ -18,7 +20,9 @@ public sealed class StreamReadTests
         {
             o.MaxConcurrentReplayReads = 1;
             o.MemoryWindowEvents = 0;
-        }, configureSilo: HookedEventLog.Install);
+        }, configureSilo: HookedEventLog.Install,
+        // The canceled call below ends only once the stream grain has seen the cancellation, not at once on the client.
+        configureClient: client => client.Configure<ClientMessagingOptions>(o => o.WaitForCancellationAcknowledgement = true));
         var storage = HookedEventLog.Of(cluster.SiloServices);
         var streams = cluster.Client.ForExecution(ClusterFixture.NewExecution());
         await using (var task = await streams.StartTaskAsync("token", 0))
@@ -41,8 +45,9 @@ public sealed class StreamReadTests
         var holding = cluster.Client.ReadAsync(streams.Execution, StreamPosition.FromSequence(1));
         await entered.Task.Within();
 
+        // The grain itself, not the SDK, whose read returns as soon as its token is canceled.
         using var giveUp = new CancellationTokenSource();
-        var abandoned = cluster.Client.ReadAsync(streams.Execution, StreamPosition.FromSequence(1), cancellationToken: giveUp.Token);
+        var abandoned = cluster.Orleans.GetGrain<IExecutionStreamGrain>(streams.Execution.Key).ReadAsync(new ReadRequest(1, 100, null), giveUp.Token);
         await giveUp.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned.Within());
 
