@@ -225,25 +225,29 @@ internal sealed partial class ExecutionStreamGrain
 
         foreach (var task in plan.NewTasks)
         {
-            _tasks[task.TaskNo] = task;
+            _tasks.Set(task);
         }
 
         foreach (var finished in plan.Finished)
         {
-            _tasks[finished.TaskNo] = _tasks[finished.TaskNo] with
+            // An open task is always cached; were it not, its row is read from storage when it is next rendered.
+            if (_tasks.TryGet(finished.TaskNo, out var task))
             {
-                Status = finished.Status,
-                TerminalSequence = finished.Sequence,
-                TerminalPublishSequence = finished.PublishSequence,
-                TerminalEpoch = finished.Epoch,
-            };
+                _tasks.Set(task with
+                {
+                    Status = finished.Status,
+                    TerminalSequence = finished.Sequence,
+                    TerminalPublishSequence = finished.PublishSequence,
+                    TerminalEpoch = finished.Epoch,
+                });
+            }
+
             _lastActivity.Remove(finished.TaskId);
         }
 
         foreach (var stored in plan.Events)
         {
-            var task = _tasks[stored.TaskNo];
-            if (task.Status == CustomTaskStatus.Running)
+            if (_tasks.TryGet(stored.TaskNo, out var task) && task.Status == CustomTaskStatus.Running)
             {
                 _lastActivity[task.TaskId] = stored.TimestampUnixNanoseconds;
             }

@@ -54,7 +54,7 @@ internal sealed partial class ExecutionStreamGrain
             throw new StreamPositionExpiredException(_execution.Key, from, State.Oldest);
         }
 
-        await LoadTasksAsync(stored);
+        var tasks = await LoadTasksAsync(stored);
         long bytes = 0;
         var next = from;
         foreach (var item in stored)
@@ -64,7 +64,7 @@ internal sealed partial class ExecutionStreamGrain
                 throw new StorageUnavailableException($"Storage returned sequence {item.Sequence} of '{_execution.Key}' where {next} was expected.");
             }
 
-            var task = _tasks[item.TaskNo];
+            var task = tasks[item.TaskNo];
             if (topic is null || task.Topic == topic)
             {
                 var rendered = Renderer.Render(task, item);
@@ -83,34 +83,48 @@ internal sealed partial class ExecutionStreamGrain
         return next;
     }
 
-    /// <summary>Makes sure the rows of every task referenced by <paramref name="events"/> are cached.</summary>
-    private async Task LoadTasksAsync(IReadOnlyList<StoredEvent> events)
+    /// <summary>
+    /// The rows of every task referenced by <paramref name="events"/>, from the cache or storage. The page renders from
+    /// what this returns, never from the cache after the await: the grain is reentrant, and meanwhile a reload or another
+    /// read may have emptied or trimmed the cache.
+    /// </summary>
+    private async Task<Dictionary<int, StoredTask>> LoadTasksAsync(IReadOnlyList<StoredEvent> events)
     {
-        var missing = events.Select(e => e.TaskNo).Where(no => !_tasks.ContainsKey(no)).ToHashSet();
-        if (missing.Count == 0)
+        var tasks = new Dictionary<int, StoredTask>();
+        var missing = new HashSet<int>();
+        foreach (var taskNo in events.Select(e => e.TaskNo))
         {
-            return;
+            if (!tasks.ContainsKey(taskNo) && !missing.Contains(taskNo))
+            {
+                if (_tasks.TryGet(taskNo, out var cached))
+                {
+                    tasks[taskNo] = cached;
+                }
+                else
+                {
+                    missing.Add(taskNo);
+                }
+            }
         }
 
-        if (_tasks.Count > 10_000)
+        if (missing.Count == 0)
         {
-            // A bounded cache: closed tasks are reloaded on demand.
-            foreach (var closed in _tasks.Values.Where(t => t.Status != CustomTaskStatus.Running).Select(t => t.TaskNo).ToList())
-            {
-                _tasks.Remove(closed);
-            }
+            return tasks;
         }
 
         foreach (var task in await _log.ReadTasksAsync(missing))
         {
-            _tasks[task.TaskNo] = task;
+            tasks[task.TaskNo] = task;
+            _tasks.Set(task);
         }
 
-        var absent = missing.Where(no => !_tasks.ContainsKey(no)).ToList();
+        var absent = missing.Where(no => !tasks.ContainsKey(no)).ToList();
         if (absent.Count > 0)
         {
             throw new StorageUnavailableException($"Stored events of '{_execution.Key}' refer to unknown task number {absent[0]}.");
         }
+
+        return tasks;
     }
 
     /// <summary>

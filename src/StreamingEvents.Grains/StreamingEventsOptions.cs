@@ -18,6 +18,13 @@ public sealed class StreamingEventsOptions
     public long MemoryWindowBytes { get; set; } = 1024 * 1024;
 
     /// <summary>
+    /// Bytes of closed tasks' rows each active stream keeps for rendering replays (default 256 KiB, some hundreds of
+    /// tasks); past it the least recently used are dropped and read again from storage when needed. Open tasks are always
+    /// kept.
+    /// </summary>
+    public long TaskCacheBytes { get; set; } = 256 * 1024;
+
+    /// <summary>
     /// An open task with no event for this long is ended with <c>CUSTOM_TASK_TIMED_OUT</c> (default 30 minutes): a
     /// crashed worker's task does not stay open forever.
     /// </summary>
@@ -115,6 +122,11 @@ internal sealed class StreamingEventsOptionsValidator : IValidateOptions<Streami
         if (options.MemoryWindowBytes < 0)
         {
             failures.Add($"{S}:MemoryWindowBytes must not be negative (is {options.MemoryWindowBytes}).");
+        }
+
+        if (options.TaskCacheBytes < 0)
+        {
+            failures.Add($"{S}:TaskCacheBytes must not be negative (is {options.TaskCacheBytes}).");
         }
 
         if (options.TaskInactivityTimeout <= TimeSpan.Zero)

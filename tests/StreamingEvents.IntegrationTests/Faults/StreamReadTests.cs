@@ -58,4 +58,82 @@ public sealed class StreamReadTests
         Assert.Equal(3, (await cluster.Client.ReadAsync(streams.Execution, StreamPosition.FromSequence(1)).Within()).Events.Length);
         Assert.Equal(2, Volatile.Read(ref replayReads));
     }
+
+    [Fact]
+    public async Task A_reload_that_empties_the_task_cache_while_a_read_loads_missing_tasks_does_not_break_the_read()
+    {
+        await using var backend = new SqliteBackend();
+        await using var cluster = await FaultCluster.StartAsync(backend, silo: o => o.MemoryWindowEvents = 1, configureSilo: HookedEventLog.Install);
+        var storage = HookedEventLog.Of(cluster.SiloServices);
+        var streams = cluster.Client.ForExecution(ClusterFixture.NewExecution());
+
+        // Task b is closed before this activation; task a is closed in it, so a is cached and b is not.
+        await using (await streams.StartTaskAsync("b", 0))
+        {
+        }
+
+        await cluster.Orleans.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await using (await streams.StartTaskAsync("a", 0))
+        {
+        }
+
+        // A read of 1-3 (4 is in memory) must load b's row from storage; it is held there.
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        storage.BeforeReadTasks = async (_, _) =>
+        {
+            entered.TrySetResult();
+            await release.Task;
+        };
+        var read = cluster.Client.ReadAsync(streams.Execution, StreamPosition.FromSequence(1));
+        await entered.Task.Within();
+        storage.BeforeReadTasks = null;
+
+        // Meanwhile an append's outcome is unknown: the stream reloads its state from storage, and its task cache with it.
+        var failures = 0;
+        storage.BeforeAppend = _ => Interlocked.Increment(ref failures) == 1
+            ? Task.FromException(new InvalidOperationException("connection lost (injected)"))
+            : Task.CompletedTask;
+        await using (await streams.StartTaskAsync("c", 0))
+        {
+        }
+
+        Assert.True(failures > 1, "The injected append failure did not happen.");
+        release.SetResult();
+
+        var page = await read.Within();
+        Assert.Equal([1L, 2L, 3L], page.Events.Select(e => e.BrokerSequence));
+        Assert.Equal(["b", "b", "a"], page.Events.Select(e => e.Stream));
+    }
+
+    [Fact]
+    public async Task A_stream_with_many_tasks_keeps_only_the_open_ones_and_a_bounded_number_of_closed_ones_in_memory()
+    {
+        const long CacheBytes = 8 * 1024;
+        await using var backend = new SqliteBackend();
+        await using var cluster = await FaultCluster.StartAsync(backend, silo: o =>
+        {
+            o.TaskCacheBytes = CacheBytes;
+            o.MemoryWindowEvents = 4;
+        }, configureSilo: GrainInstances.Install);
+        var streams = cluster.Client.ForExecution(ClusterFixture.NewExecution());
+        var open = await streams.StartTaskAsync("open", 0);
+        for (var i = 0; i < 200; i++)
+        {
+            await using var task = await streams.StartTaskAsync("closed", i);
+            await task.UpdateStateAsync(i + 1);
+        }
+
+        var cache = GrainInstances.Of<ExecutionStreamGrain>(streams.Execution.Key).CachedTasks;
+        Assert.InRange(cache.ClosedBytes, 1, CacheBytes);
+        Assert.InRange(cache.Count, 2, 1 + CacheBytes / 256);
+        Assert.True(cache.TryGet(1, out var first) && first.TaskId == open.TaskId, "The open task must stay cached.");
+
+        // A replay of the whole history renders every event with its task, reading the dropped rows again.
+        var events = await cluster.Client.SubscribeAsync(streams.Execution, StreamPosition.Start).TakeAsync(1 + 200 * 3);
+        Assert.Equal(Enumerable.Range(1, 601).Select(n => (long)n), events.Select(e => e.BrokerSequence));
+        Assert.Equal(200, events.Where(e => e.Stream == "closed").Select(e => e.TaskId).Distinct().Count());
+        Assert.All(events.Where(e => e.Stream == "closed").GroupBy(e => e.TaskId), task => Assert.Equal(3, task.Count()));
+        Assert.InRange(cache.ClosedBytes, 1, CacheBytes);
+    }
 }
