@@ -131,6 +131,10 @@ internal sealed partial class ExecutionStreamGrain
     /// The task's last whole state, folded from its retained events (whole states and patches); <c>null</c> when its
     /// beginning is no longer retained.
     /// </summary>
+    /// <exception cref="StreamPositionExpiredException">
+    /// Retention removed events of the stream between two pages of the fold, and no later whole state of the task makes
+    /// them irrelevant: folding on would skip patches and give a wrong state.
+    /// </exception>
     public async Task<byte[]?> GetTaskStateAsync(string taskId, long beforeSequence = long.MaxValue)
     {
         var task = await FindTaskAsync(taskId);
@@ -140,23 +144,63 @@ internal sealed partial class ExecutionStreamGrain
         }
 
         JsonNode? state = null;
+        long? skippedFrom = null;
         var last = Math.Min(task.TerminalSequence ?? State.Head, beforeSequence - 1);
         for (var from = task.StartedSequence; from <= last;)
         {
             var stored = await _log.ReadAsync(from, last, _options.MaxEventsPerRead);
-            if (stored.Count == 0)
+            var first = stored.Count > 0 ? stored[0].Sequence : last + 1;
+            if (first != from)
             {
-                return null;
+                // Retention trimmed from the oldest end while this awaited storage: the task's events from 'from' on are
+                // gone. Before anything was folded that is the start no longer retained; later, the state is unknown
+                // until the task publishes a whole state again.
+                State.Oldest = Math.Max(State.Oldest, first);
+                _window.DropBefore(State.Oldest);
+                if (from == task.StartedSequence)
+                {
+                    return null;
+                }
+
+                skippedFrom ??= from;
             }
 
-            foreach (var item in stored.Where(e => e.TaskNo == task.TaskNo && e.Encoding != PayloadEncoding.None))
+            var next = first;
+            foreach (var item in stored)
             {
-                state = item.Encoding == PayloadEncoding.JsonPatch
-                    ? JsonPatch.Apply(state, JsonNode.Parse(item.Body.Span)!.AsArray())
-                    : JsonNode.Parse(item.Body.Span);
+                if (item.Sequence != next)
+                {
+                    throw new StorageUnavailableException($"Storage returned sequence {item.Sequence} of '{_execution.Key}' where {next} was expected.");
+                }
+
+                next = item.Sequence + 1;
+                if (item.TaskNo != task.TaskNo || item.Encoding == PayloadEncoding.None)
+                {
+                    continue;
+                }
+
+                if (item.Encoding == PayloadEncoding.JsonPatch)
+                {
+                    if (skippedFrom is { } skipped)
+                    {
+                        throw new StreamPositionExpiredException(_execution.Key, skipped, State.Oldest);
+                    }
+
+                    state = JsonPatch.Apply(state, JsonNode.Parse(item.Body.Span)!.AsArray());
+                }
+                else
+                {
+                    state = JsonNode.Parse(item.Body.Span);
+                    skippedFrom = null;
+                }
             }
 
-            from = stored[^1].Sequence + 1;
+            from = next;
+        }
+
+        if (skippedFrom is { } missed)
+        {
+            throw new StreamPositionExpiredException(_execution.Key, missed, State.Oldest);
         }
 
         return state is null ? "null"u8.ToArray() : JsonSerializer.SerializeToUtf8Bytes(state);

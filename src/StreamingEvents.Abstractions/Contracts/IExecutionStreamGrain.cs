@@ -29,7 +29,8 @@ public interface IExecutionStreamGrain : IGrainWithStringKey
 
     /// <summary>
     /// A task's whole state just before <paramref name="beforeSequence"/> (the latest by default), folded from its
-    /// retained events; <c>null</c> if unknown (its start is no longer retained).
+    /// retained events; <c>null</c> if unknown (its start is no longer retained). Throws
+    /// <see cref="StreamPositionExpiredException"/> when retention removes events of the task while they are folded.
     /// </summary>
     Task<byte[]?> GetTaskStateAsync(string taskId, long beforeSequence = long.MaxValue);
 

@@ -136,4 +136,67 @@ public sealed class StreamReadTests
         Assert.All(events.Where(e => e.Stream == "closed").GroupBy(e => e.TaskId), task => Assert.Equal(3, task.Count()));
         Assert.InRange(cache.ClosedBytes, 1, CacheBytes);
     }
+
+    [Fact]
+    public async Task A_task_state_whose_patches_retention_trims_between_two_pages_of_the_fold_fails_as_expired_instead_of_skipping_them()
+    {
+        await using var backend = new SqliteBackend();
+        await using var cluster = await FaultCluster.StartAsync(backend, silo: o => o.MaxEventsPerRead = 2, configureSilo: HookedEventLog.Install);
+        var storage = HookedEventLog.Of(cluster.SiloServices);
+        var streams = cluster.Client.ForExecution(ClusterFixture.NewExecution());
+
+        // Events 1 (start) to 6: the text grows by one word each, published as patches against the previous state.
+        await using var task = await streams.StartTaskAsync("token", new TextState(new string('x', 200)), new TaskOptions { StateUpdates = StateUpdates.Deltas });
+        for (var i = 1; i <= 5; i++)
+        {
+            await task.UpdateStateAsync(new TextState(new string('x', 200) + string.Concat(Enumerable.Range(1, i).Select(n => $" w{n}"))));
+        }
+
+        var published = await cluster.Client.SubscribeAsync(streams.Execution, StreamPosition.Start).TakeAsync(6);
+        Assert.Equal(Enumerable.Repeat(PayloadEncoding.JsonPatch, 5), published.Skip(1).Select(e => e.Encoding));
+
+        // The fold reads two events a page; before its second page, retention removes 1-4.
+        var trims = 0;
+        storage.BeforeReadEvents = async (streamId, from, to) =>
+        {
+            if (from == 3 && to > from && Interlocked.Increment(ref trims) == 1)
+            {
+                await storage.Inner.TrimAsync(streamId, 5, CancellationToken.None);
+            }
+        };
+
+        var expired = await Assert.ThrowsAsync<StreamPositionExpiredException>(() => cluster.Client.GetTaskStateAsync(streams.Execution, task.TaskId).Within());
+        Assert.Equal(1, trims);
+        Assert.Equal(3, expired.Requested);
+        Assert.Equal(5, expired.OldestAvailable);
+    }
+
+    [Fact]
+    public async Task A_task_state_folds_across_a_retention_trim_between_pages_when_a_later_whole_state_replaces_what_was_trimmed()
+    {
+        await using var backend = new SqliteBackend();
+        await using var cluster = await FaultCluster.StartAsync(backend, silo: o => o.MaxEventsPerRead = 2, configureSilo: HookedEventLog.Install);
+        var storage = HookedEventLog.Of(cluster.SiloServices);
+        var streams = cluster.Client.ForExecution(ClusterFixture.NewExecution());
+        await using var task = await streams.StartTaskAsync("token", new TextState("start"));
+        for (var i = 1; i <= 5; i++)
+        {
+            await task.UpdateStateAsync(new TextState($"update {i}"));
+        }
+
+        var trims = 0;
+        storage.BeforeReadEvents = async (streamId, from, to) =>
+        {
+            if (from == 3 && to > from && Interlocked.Increment(ref trims) == 1)
+            {
+                await storage.Inner.TrimAsync(streamId, 5, CancellationToken.None);
+            }
+        };
+
+        var state = await cluster.Client.GetTaskStateAsync(streams.Execution, task.TaskId).Within();
+        Assert.Equal(1, trims);
+        Assert.Equal("update 5", state!["value"]!.GetValue<string>());
+    }
+
+    private sealed record TextState(string Value);
 }
