@@ -64,6 +64,7 @@ public interface IStreamingEventsClient
     /// A task's whole state just before <paramref name="beforeSequence"/> (the latest by default), folded from its
     /// retained events; <c>null</c> when its start is no longer retained.
     /// </summary>
+    /// <exception cref="StreamPositionExpiredException">Retention removed events of the task while they were folded.</exception>
     Task<JsonNode?> GetTaskStateAsync(ExecutionId execution, string taskId, long beforeSequence = long.MaxValue, CancellationToken cancellationToken = default);
 
     /// <summary>A task's status (task ids are unique within a namespace).</summary>

@@ -13,4 +13,6 @@ internal static class EventIds
     public const int TrimFailed = 1008;
     public const int SweepFailed = 1101;
     public const int SchemaApplied = 1201;
+    public const int WalCheckpointBusy = 1301;
+    public const int WalCheckpointFailed = 1302;
 }

@@ -110,10 +110,13 @@ internal sealed partial class ExecutionStreamGrain
     {
         var batch = new List<PendingAppend>();
         var events = 0;
-        while (_pending.TryPeek(out var next) && (batch.Count == 0 || events + next.EventCount <= _options.MaxEventsPerCommit))
+        long bytes = 0;
+        while (_pending.TryPeek(out var next)
+            && (batch.Count == 0 || (events + next.EventCount <= _options.MaxEventsPerCommit && bytes + next.PayloadBytes <= _options.MaxBytesPerCommit)))
         {
             batch.Add(_pending.Dequeue());
             events += next.EventCount;
+            bytes += next.PayloadBytes;
         }
 
         return batch;
@@ -223,25 +226,29 @@ internal sealed partial class ExecutionStreamGrain
 
         foreach (var task in plan.NewTasks)
         {
-            _tasks[task.TaskNo] = task;
+            _tasks.Set(task);
         }
 
         foreach (var finished in plan.Finished)
         {
-            _tasks[finished.TaskNo] = _tasks[finished.TaskNo] with
+            // An open task is always cached; were it not, its row is read from storage when it is next rendered.
+            if (_tasks.TryGet(finished.TaskNo, out var task))
             {
-                Status = finished.Status,
-                TerminalSequence = finished.Sequence,
-                TerminalPublishSequence = finished.PublishSequence,
-                TerminalEpoch = finished.Epoch,
-            };
+                _tasks.Set(task with
+                {
+                    Status = finished.Status,
+                    TerminalSequence = finished.Sequence,
+                    TerminalPublishSequence = finished.PublishSequence,
+                    TerminalEpoch = finished.Epoch,
+                });
+            }
+
             _lastActivity.Remove(finished.TaskId);
         }
 
         foreach (var stored in plan.Events)
         {
-            var task = _tasks[stored.TaskNo];
-            if (task.Status == CustomTaskStatus.Running && task.Kind == TaskKind.Custom)
+            if (_tasks.TryGet(stored.TaskNo, out var task) && task.Status == CustomTaskStatus.Running && task.Kind == TaskKind.Custom)
             {
                 _lastActivity[task.TaskId] = stored.TimestampUnixNanoseconds;
             }

@@ -7,7 +7,7 @@ namespace StreamingEvents;
 
 internal sealed partial class ExecutionStreamGrain
 {
-    public async Task<EventPage> ReadAsync(ReadRequest request)
+    public async Task<EventPage> ReadAsync(ReadRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.FromSequence < 0)
@@ -36,15 +36,15 @@ internal sealed partial class ExecutionStreamGrain
         var events = new List<StreamEvent>();
         var next = _window.Contains(from)
             ? _window.CopyTo(events, from, maxEvents, _options.MaxBytesPerRead, request.Topic)
-            : await ReadStoredAsync(events, from, head, maxEvents, request.Topic);
+            : await ReadStoredAsync(events, from, head, maxEvents, request.Topic, cancellationToken);
         return new EventPage([.. events], next, head, State.Oldest);
     }
 
     /// <summary>Reads and renders stored events from <paramref name="from"/>, stopping where the memory window begins.</summary>
-    private async Task<long> ReadStoredAsync(List<StreamEvent> output, long from, long head, int maxEvents, string? topic)
+    private async Task<long> ReadStoredAsync(List<StreamEvent> output, long from, long head, int maxEvents, string? topic, CancellationToken cancellationToken)
     {
         var to = _window.Count > 0 && _window.FirstSequence > from ? Math.Min(head, _window.FirstSequence - 1) : head;
-        var stored = await _replays.RunAsync(() => _log.ReadAsync(from, to, maxEvents));
+        var stored = await _replays.RunAsync(ct => _log.ReadAsync(from, to, maxEvents, ct), cancellationToken);
         if (stored.Count == 0 || stored[0].Sequence != from)
         {
             // Retention removed them after we looked at Oldest: report what is really the oldest now.
@@ -54,7 +54,7 @@ internal sealed partial class ExecutionStreamGrain
             throw new StreamPositionExpiredException(_execution.Key, from, State.Oldest);
         }
 
-        await LoadTasksAsync(stored);
+        var tasks = await LoadTasksAsync(stored);
         long bytes = 0;
         var next = from;
         foreach (var item in stored)
@@ -64,7 +64,7 @@ internal sealed partial class ExecutionStreamGrain
                 throw new StorageUnavailableException($"Storage returned sequence {item.Sequence} of '{_execution.Key}' where {next} was expected.");
             }
 
-            var task = _tasks[item.TaskNo];
+            var task = tasks[item.TaskNo];
             if (topic is null || task.Topic == topic)
             {
                 var rendered = Renderer.Render(task, item);
@@ -83,40 +83,58 @@ internal sealed partial class ExecutionStreamGrain
         return next;
     }
 
-    /// <summary>Makes sure the rows of every task referenced by <paramref name="events"/> are cached.</summary>
-    private async Task LoadTasksAsync(IReadOnlyList<StoredEvent> events)
+    /// <summary>
+    /// The rows of every task referenced by <paramref name="events"/>, from the cache or storage. The page renders from
+    /// what this returns, never from the cache after the await: the grain is reentrant, and meanwhile a reload or another
+    /// read may have emptied or trimmed the cache.
+    /// </summary>
+    private async Task<Dictionary<int, StoredTask>> LoadTasksAsync(IReadOnlyList<StoredEvent> events)
     {
-        var missing = events.Select(e => e.TaskNo).Where(no => !_tasks.ContainsKey(no)).ToHashSet();
-        if (missing.Count == 0)
+        var tasks = new Dictionary<int, StoredTask>();
+        var missing = new HashSet<int>();
+        foreach (var taskNo in events.Select(e => e.TaskNo))
         {
-            return;
+            if (!tasks.ContainsKey(taskNo) && !missing.Contains(taskNo))
+            {
+                if (_tasks.TryGet(taskNo, out var cached))
+                {
+                    tasks[taskNo] = cached;
+                }
+                else
+                {
+                    missing.Add(taskNo);
+                }
+            }
         }
 
-        if (_tasks.Count > 10_000)
+        if (missing.Count == 0)
         {
-            // A bounded cache: closed tasks are reloaded on demand.
-            foreach (var closed in _tasks.Values.Where(t => t.Status != CustomTaskStatus.Running).Select(t => t.TaskNo).ToList())
-            {
-                _tasks.Remove(closed);
-            }
+            return tasks;
         }
 
         foreach (var task in await _log.ReadTasksAsync(missing))
         {
-            _tasks[task.TaskNo] = task;
+            tasks[task.TaskNo] = task;
+            _tasks.Set(task);
         }
 
-        var absent = missing.Where(no => !_tasks.ContainsKey(no)).ToList();
+        var absent = missing.Where(no => !tasks.ContainsKey(no)).ToList();
         if (absent.Count > 0)
         {
             throw new StorageUnavailableException($"Stored events of '{_execution.Key}' refer to unknown task number {absent[0]}.");
         }
+
+        return tasks;
     }
 
     /// <summary>
     /// The task's last whole state, folded from its retained events (whole states and patches); <c>null</c> when its
     /// beginning is no longer retained.
     /// </summary>
+    /// <exception cref="StreamPositionExpiredException">
+    /// Retention removed events of the stream between two pages of the fold, and no later whole state of the task makes
+    /// them irrelevant: folding on would skip patches and give a wrong state.
+    /// </exception>
     public async Task<byte[]?> GetTaskStateAsync(string taskId, long beforeSequence = long.MaxValue)
     {
         var task = await FindTaskAsync(taskId);
@@ -126,23 +144,63 @@ internal sealed partial class ExecutionStreamGrain
         }
 
         JsonNode? state = null;
+        long? skippedFrom = null;
         var last = Math.Min(task.TerminalSequence ?? State.Head, beforeSequence - 1);
         for (var from = task.StartedSequence; from <= last;)
         {
             var stored = await _log.ReadAsync(from, last, _options.MaxEventsPerRead);
-            if (stored.Count == 0)
+            var first = stored.Count > 0 ? stored[0].Sequence : last + 1;
+            if (first != from)
             {
-                return null;
+                // Retention trimmed from the oldest end while this awaited storage: the task's events from 'from' on are
+                // gone. Before anything was folded that is the start no longer retained; later, the state is unknown
+                // until the task publishes a whole state again.
+                State.Oldest = Math.Max(State.Oldest, first);
+                _window.DropBefore(State.Oldest);
+                if (from == task.StartedSequence)
+                {
+                    return null;
+                }
+
+                skippedFrom ??= from;
             }
 
-            foreach (var item in stored.Where(e => e.TaskNo == task.TaskNo && e.Encoding != PayloadEncoding.None))
+            var next = first;
+            foreach (var item in stored)
             {
-                state = item.Encoding == PayloadEncoding.JsonPatch
-                    ? JsonPatch.Apply(state, JsonNode.Parse(item.Body.Span)!.AsArray())
-                    : JsonNode.Parse(item.Body.Span);
+                if (item.Sequence != next)
+                {
+                    throw new StorageUnavailableException($"Storage returned sequence {item.Sequence} of '{_execution.Key}' where {next} was expected.");
+                }
+
+                next = item.Sequence + 1;
+                if (item.TaskNo != task.TaskNo || item.Encoding == PayloadEncoding.None)
+                {
+                    continue;
+                }
+
+                if (item.Encoding == PayloadEncoding.JsonPatch)
+                {
+                    if (skippedFrom is { } skipped)
+                    {
+                        throw new StreamPositionExpiredException(_execution.Key, skipped, State.Oldest);
+                    }
+
+                    state = JsonPatch.Apply(state, JsonNode.Parse(item.Body.Span)!.AsArray());
+                }
+                else
+                {
+                    state = JsonNode.Parse(item.Body.Span);
+                    skippedFrom = null;
+                }
             }
 
-            from = stored[^1].Sequence + 1;
+            from = next;
+        }
+
+        if (skippedFrom is { } missed)
+        {
+            throw new StreamPositionExpiredException(_execution.Key, missed, State.Oldest);
         }
 
         return state is null ? "null"u8.ToArray() : JsonSerializer.SerializeToUtf8Bytes(state);

@@ -31,8 +31,8 @@ internal sealed partial class ExecutionStreamGrain : Grain, IExecutionStreamGrai
     private readonly ILocalSiloDetails _silo;
     private readonly ReplayLimiter _replays;
 
-    /// <summary>Tasks by number: open ones and those seen since activation, for rendering and status.</summary>
-    private readonly Dictionary<int, StoredTask> _tasks = [];
+    /// <summary>Task rows by number, for rendering: every open task and the closed ones used recently (bounded in bytes).</summary>
+    private readonly TaskCache _tasks;
 
     /// <summary>Last event time (Unix ns) of each open task, for the inactivity timeout.</summary>
     private readonly Dictionary<string, long> _lastActivity = new(StringComparer.Ordinal);
@@ -58,7 +58,11 @@ internal sealed partial class ExecutionStreamGrain : Grain, IExecutionStreamGrai
         _time = time;
         _logger = logger;
         _window = new EventWindow(_options.MemoryWindowEvents, _options.MemoryWindowBytes);
+        _tasks = new TaskCache(_options.TaskCacheBytes);
     }
+
+    /// <summary>The task rows held in memory (tests observe the bound through it).</summary>
+    internal TaskCache CachedTasks => _tasks;
 
     private EventLogState State => _log.State;
 
@@ -257,7 +261,7 @@ internal sealed partial class ExecutionStreamGrain : Grain, IExecutionStreamGrai
         var lastEvent = ToUnixNanoseconds(State.LastEventAt ?? _time.GetUtcNow());
         foreach (var task in State.OpenTasks.Values)
         {
-            _tasks[task.TaskNo] = task;
+            _tasks.Set(task);
             if (task.Kind == TaskKind.Custom)
             {
                 // Lifecycles end for inactivity only when the whole execution is silent (EnqueueExecutionTimeout).

@@ -18,6 +18,13 @@ public sealed class StreamingEventsOptions
     public long MemoryWindowBytes { get; set; } = 1024 * 1024;
 
     /// <summary>
+    /// Bytes of closed tasks' rows each active stream keeps for rendering replays (default 256 KiB, some hundreds of
+    /// tasks); past it the least recently used are dropped and read again from storage when needed. Open tasks are always
+    /// kept.
+    /// </summary>
+    public long TaskCacheBytes { get; set; } = 256 * 1024;
+
+    /// <summary>
     /// An open task with no event for this long is ended with <c>CUSTOM_TASK_TIMED_OUT</c> (default 30 minutes): a
     /// crashed worker's task does not stay open forever.
     /// </summary>
@@ -52,6 +59,12 @@ public sealed class StreamingEventsOptions
 
     /// <summary>The most events one stream puts in one commit (default 1000).</summary>
     public int MaxEventsPerCommit { get; set; } = 1000;
+
+    /// <summary>
+    /// The most payload bytes one stream puts in one commit (default 8 MiB); a single request larger than this is
+    /// committed alone. The storage bounds each group commit of many streams in bytes as well.
+    /// </summary>
+    public long MaxBytesPerCommit { get; set; } = 8L * 1024 * 1024;
 
     /// <summary>The Orleans stream provider used for the live push.</summary>
     public string StreamProviderName { get; set; } = StreamingEventsNames.StreamProvider;
@@ -111,6 +124,11 @@ internal sealed class StreamingEventsOptionsValidator : IValidateOptions<Streami
             failures.Add($"{S}:MemoryWindowBytes must not be negative (is {options.MemoryWindowBytes}).");
         }
 
+        if (options.TaskCacheBytes < 0)
+        {
+            failures.Add($"{S}:TaskCacheBytes must not be negative (is {options.TaskCacheBytes}).");
+        }
+
         if (options.TaskInactivityTimeout <= TimeSpan.Zero)
         {
             failures.Add($"{S}:TaskInactivityTimeout must be positive (is {options.TaskInactivityTimeout}).");
@@ -144,6 +162,11 @@ internal sealed class StreamingEventsOptionsValidator : IValidateOptions<Streami
         if (options.MaxEventsPerCommit < 1)
         {
             failures.Add($"{S}:MaxEventsPerCommit must be positive (is {options.MaxEventsPerCommit}).");
+        }
+
+        if (options.MaxBytesPerCommit < 1)
+        {
+            failures.Add($"{S}:MaxBytesPerCommit must be positive (is {options.MaxBytesPerCommit}).");
         }
 
         if (string.IsNullOrWhiteSpace(options.StreamProviderName))

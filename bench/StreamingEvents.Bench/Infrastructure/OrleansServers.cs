@@ -7,11 +7,14 @@ using Microsoft.Extensions.Logging;
 namespace StreamingEvents.Bench.Infrastructure;
 
 /// <summary>One Orleans cluster of the system under test: its database, cluster id and the server processes in it.</summary>
-internal sealed record ClusterSettings(string Name, string ConnectionString, string ClusterId, string LogsDirectory)
+internal sealed record ClusterSettings(string Name, string ConnectionString, string ClusterId, string LogsDirectory, bool SynchronousCommit = true)
 {
     public string[] CommonArguments() =>
     [
         $"--ConnectionStrings:StreamingEvents={ConnectionString}",
+        // The silo sets synchronous_commit on every append transaction (default on); D1 asks for off explicitly, since the
+        // database default alone no longer decides it.
+        $"--StreamingEvents:Postgres:SynchronousCommit={(SynchronousCommit ? "On" : "Off")}",
         $"--Orleans:ClusterId={ClusterId}",
         $"--Orleans:ServiceId={ClusterId}",
         "--Orleans:AdvertisedIPAddress=127.0.0.1",

@@ -54,7 +54,8 @@ internal sealed class StreamingEventsSystem : IEventSystem, IAsyncDisposable
     {
         var database = (frontend ? "se_frontend_" : "se_") + durability.ToString().ToLowerInvariant();
         var connectionString = await postgres.CreateDatabaseAsync(database, synchronousCommit: durability == Durability.D2);
-        var cluster = new ClusterSettings(database, connectionString, "bench-" + database.Replace('_', '-'), logsDirectory);
+        var cluster = new ClusterSettings(database, connectionString, "bench-" + database.Replace('_', '-'), logsDirectory,
+            SynchronousCommit: durability == Durability.D2);
         var label = frontend ? $"StreamingEvents SSE {durability}" : $"StreamingEvents {durability}";
         var system = new StreamingEventsSystem(cluster, postgres, database, durability, frontend, label);
         try

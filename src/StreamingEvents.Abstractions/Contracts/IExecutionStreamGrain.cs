@@ -16,9 +16,10 @@ public interface IExecutionStreamGrain : IGrainWithStringKey
     /// </summary>
     Task<AppendReceipt> AppendAsync(string taskId, PublishRequest request);
 
-    /// <summary>Reads stored events in order.</summary>
+    /// <summary>Reads stored events in order. A caller that gives up cancels <paramref name="cancellationToken"/>: a read
+    /// still waiting for its turn then never runs, and one running is stopped.</summary>
     /// <exception cref="StreamPositionExpiredException">The position is older than the oldest retained event.</exception>
-    Task<EventPage> ReadAsync(ReadRequest request);
+    Task<EventPage> ReadAsync(ReadRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>The stream's head, retention and task counts.</summary>
     Task<StreamInfo> GetInfoAsync();
@@ -28,7 +29,8 @@ public interface IExecutionStreamGrain : IGrainWithStringKey
 
     /// <summary>
     /// A task's whole state just before <paramref name="beforeSequence"/> (the latest by default), folded from its
-    /// retained events; <c>null</c> if unknown (its start is no longer retained).
+    /// retained events; <c>null</c> if unknown (its start is no longer retained). Throws
+    /// <see cref="StreamPositionExpiredException"/> when retention removes events of the task while they are folded.
     /// </summary>
     Task<byte[]?> GetTaskStateAsync(string taskId, long beforeSequence = long.MaxValue);
 

@@ -10,7 +10,7 @@ internal sealed partial class OrleansEventSource(IClusterClient cluster, Executi
     private readonly IExecutionStreamGrain _grain = cluster.GetGrain<IExecutionStreamGrain>(execution.Key);
 
     public Task<EventPage> ReadAsync(long fromSequence, int maxEvents, string? topic, CancellationToken cancellationToken) =>
-        _grain.ReadAsync(new ReadRequest(fromSequence, maxEvents, topic)).WaitAsync(cancellationToken);
+        _grain.ReadAsync(new ReadRequest(fromSequence, maxEvents, topic), cancellationToken).WaitAsync(cancellationToken);
 
     public async Task<long> GetHeadAsync(CancellationToken cancellationToken) =>
         (await _grain.GetInfoAsync().WaitAsync(cancellationToken)).Head;

@@ -498,6 +498,11 @@ internal sealed class PendingAppend(string taskId, TaskStart? start, PublishRequ
     /// <summary>How many events the request asks to store at most (an execution's end: its own, and one per open task).</summary>
     public int EventCount => Request?.Events.Length ?? 1;
 
+    /// <summary>The payload bytes the request carries (states, patches, messages, metadata): what it holds in memory and adds to a commit.</summary>
+    public long PayloadBytes { get; } = start is not null
+        ? start.InitialState.Length + (long)(start.Metadata?.Length ?? 0)
+        : request?.Events.Sum(e => e.Payload.Length + (long)(e.Text?.Length ?? 0)) ?? 0;
+
     public TaskCompletionSource<AppendReceipt> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public long EnqueuedAt { get; set; }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Serialization;
@@ -55,8 +56,10 @@ public static class StreamingEventsSiloBuilderExtensions
     {
         var options = new SqliteEventLogOptions();
         configure?.Invoke(options);
+        SqliteEventLogOptionsValidator.ThrowIfInvalid(options);
         builder.Services.AddKeyedSingleton<IEventLogStorage>(StreamingEventsNames.EventLogStorage,
-            (services, _) => new SqliteEventLogStorage(options, services.GetRequiredKeyedService<TimeProvider>(StreamingEventsNames.Clock), services.GetService<StreamingEventsMetrics>()));
+            (services, _) => new SqliteEventLogStorage(options, services.GetRequiredKeyedService<TimeProvider>(StreamingEventsNames.Clock), services.GetService<StreamingEventsMetrics>(),
+                services.GetService<ILogger<SqliteEventLogStorage>>()));
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, EventLogStorageInitializer>();
         builder.AddMemoryGrainStorage("PubSubStore");
         return builder;
@@ -71,6 +74,7 @@ public static class StreamingEventsSiloBuilderExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         var options = new PostgresEventLogOptions { ConnectionString = connectionString };
         configure?.Invoke(options);
+        PostgresEventLogOptionsValidator.ThrowIfInvalid(options);
         builder.Services.AddKeyedSingleton<IEventLogStorage>(StreamingEventsNames.EventLogStorage, (services, _) => new PostgresEventLogStorage(options, services.GetRequiredKeyedService<TimeProvider>(StreamingEventsNames.Clock), services.GetService<StreamingEventsMetrics>()));
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, EventLogStorageInitializer>();
         builder.AddAdoNetGrainStorage("PubSubStore", storage =>
@@ -117,13 +121,7 @@ public static class StreamingEventsSiloBuilderExtensions
         if (string.IsNullOrWhiteSpace(connectionString))
         {
             builder.UseLocalhostClustering(siloPort, gatewayPort);
-            builder.UseSqliteEventLog(sqlite =>
-            {
-                if (configuration[$"{StreamingEventsOptions.SectionName}:Sqlite:Path"] is { Length: > 0 } path)
-                {
-                    sqlite.Path = path;
-                }
-            });
+            builder.UseSqliteEventLog(sqlite => configuration.GetSection(SqliteEventLogOptions.SectionName).Bind(sqlite));
         }
         else
         {
@@ -146,7 +144,11 @@ public static class StreamingEventsSiloBuilderExtensions
                 clustering.Invariant = "Npgsql";
                 clustering.ConnectionString = connectionString;
             });
-            builder.UsePostgresEventLog(connectionString);
+            builder.UsePostgresEventLog(connectionString, postgres =>
+            {
+                configuration.GetSection(PostgresEventLogOptions.SectionName).Bind(postgres);
+                postgres.ConnectionString = connectionString;
+            });
         }
 
         return builder.AddStreamingEvents();

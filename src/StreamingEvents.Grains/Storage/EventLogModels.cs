@@ -126,6 +126,9 @@ internal sealed record StreamAppend(
 
     public long NewHead => ExpectedHead + Events.Count;
 
+    /// <summary>The bytes this append carries into a commit statement: its event bodies and its new tasks' metadata.</summary>
+    public long CommitBytes => AddedBytes + NewTasks.Sum(t => (long)(t.Metadata?.Length ?? 0));
+
     public int OpenTaskDelta => NewTasks.Count(t => t.Status == CustomTaskStatus.Running) - FinishedTasks.Count;
 }
 

@@ -3,8 +3,8 @@ using System.Threading.Channels;
 namespace StreamingEvents.Storage;
 
 /// <summary>
-/// Group commit: callers submit items one by one; a few workers each take everything queued (up to a weight bound)
-/// and commit it in one transaction. An idle committer commits a lone item at once, so latency stays one commit;
+/// Group commit: callers submit items one by one; a few workers each take everything queued (up to a weight bound and
+/// a byte bound) and commit it in one transaction. An idle committer commits a lone item at once, so latency stays one commit;
 /// under load, the items that arrive during a commit share the next one, so commits per item fall as load rises.
 /// Each caller's task completes only after the transaction holding its item committed.
 /// </summary>
@@ -14,6 +14,8 @@ internal sealed class GroupCommitter<TItem, TResult> : IAsyncDisposable
     private readonly Func<IReadOnlyList<TItem>, CancellationToken, Task<IReadOnlyList<TResult>>> _commit;
     private readonly Func<TItem, long> _weigh;
     private readonly long _maxBatchWeight;
+    private readonly Func<TItem, long>? _measure;
+    private readonly long _maxBatchBytes;
     private readonly Task[] _workers;
 
     private readonly Action<long, TimeSpan>? _committed;
@@ -23,19 +25,26 @@ internal sealed class GroupCommitter<TItem, TResult> : IAsyncDisposable
     /// <param name="maxBatchWeight">The most weight one commit carries, unless one item alone is heavier.</param>
     /// <param name="concurrentCommits">How many commits may be in flight at once.</param>
     /// <param name="committed">Told the weight and duration of every successful commit (metrics).</param>
+    /// <param name="measure">The bytes an item carries (its bodies); <c>null</c> for no byte bound.</param>
+    /// <param name="maxBatchBytes">The most bytes one commit carries, unless one item alone is larger.</param>
     public GroupCommitter(
         Func<IReadOnlyList<TItem>, CancellationToken, Task<IReadOnlyList<TResult>>> commit,
         Func<TItem, long> weigh,
         long maxBatchWeight,
         int concurrentCommits,
-        Action<long, TimeSpan>? committed = null)
+        Action<long, TimeSpan>? committed = null,
+        Func<TItem, long>? measure = null,
+        long maxBatchBytes = long.MaxValue)
     {
         _committed = committed;
         ArgumentOutOfRangeException.ThrowIfLessThan(concurrentCommits, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchWeight, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchBytes, 1);
         _commit = commit;
         _weigh = weigh;
         _maxBatchWeight = maxBatchWeight;
+        _measure = measure;
+        _maxBatchBytes = maxBatchBytes;
         _workers = new Task[concurrentCommits];
         for (var i = 0; i < _workers.Length; i++)
         {
@@ -66,13 +75,16 @@ internal sealed class GroupCommitter<TItem, TResult> : IAsyncDisposable
             batch.Clear();
             items.Clear();
             long weight = 0;
-            while (weight < _maxBatchWeight && (carried is { } next || reader.TryRead(out next)))
+            long bytes = 0;
+            while (weight < _maxBatchWeight && bytes < _maxBatchBytes && (carried is { } next || reader.TryRead(out next)))
             {
                 carried = null;
                 var itemWeight = _weigh(next.Item);
-                if (batch.Count > 0 && weight + itemWeight > _maxBatchWeight)
+                var itemBytes = _measure?.Invoke(next.Item) ?? 0;
+                if (batch.Count > 0 && (weight + itemWeight > _maxBatchWeight || bytes + itemBytes > _maxBatchBytes))
                 {
-                    // It would break the bound: it opens this worker's next batch instead.
+                    // It would break a bound: it opens this worker's next batch instead. A statement past the server's
+                    // limits (PostgreSQL refuses a message over 1 GB) would fail every append in it with an unknown outcome.
                     carried = next;
                     break;
                 }
@@ -80,6 +92,7 @@ internal sealed class GroupCommitter<TItem, TResult> : IAsyncDisposable
                 batch.Add(next);
                 items.Add(next.Item);
                 weight += itemWeight;
+                bytes += itemBytes;
             }
 
             if (batch.Count == 0)

@@ -107,7 +107,7 @@ internal interface IPersistentEventLog
     /// <exception cref="StorageUnavailableException">The outcome is unknown.</exception>
     Task AppendAsync(StreamAppend append);
 
-    Task<IReadOnlyList<StoredEvent>> ReadAsync(long fromSequence, long toSequence, int maxEvents);
+    Task<IReadOnlyList<StoredEvent>> ReadAsync(long fromSequence, long toSequence, int maxEvents, CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<StoredTask>> ReadTasksAsync(IReadOnlyCollection<int> taskNos);
 
@@ -198,9 +198,9 @@ internal sealed class PersistentEventLog : IPersistentEventLog, ILifecycleObserv
         }
     }
 
-    public Task<IReadOnlyList<StoredEvent>> ReadAsync(long fromSequence, long toSequence, int maxEvents) =>
+    public Task<IReadOnlyList<StoredEvent>> ReadAsync(long fromSequence, long toSequence, int maxEvents, CancellationToken cancellationToken = default) =>
         State.StreamId is { } id
-            ? GuardAsync(() => _storage.ReadEventsAsync(id, fromSequence, toSequence, maxEvents, CancellationToken.None))
+            ? GuardAsync(() => _storage.ReadEventsAsync(id, fromSequence, toSequence, maxEvents, cancellationToken))
             : Task.FromResult<IReadOnlyList<StoredEvent>>([]);
 
     public Task<IReadOnlyList<StoredTask>> ReadTasksAsync(IReadOnlyCollection<int> taskNos) =>

@@ -42,7 +42,7 @@ public sealed class FaultCluster : IAsyncDisposable
     public LogRecorder Log { get; }
 
     public static async Task<FaultCluster> StartAsync(IStorageBackend backend, Action<StreamingEventsOptions>? silo = null,
-        Action<StreamingEventsClientOptions>? client = null)
+        Action<StreamingEventsClientOptions>? client = null, Action<ISiloBuilder>? configureSilo = null, Action<IClientBuilder>? configureClient = null)
     {
         var log = new LogRecorder();
         var builder = new InProcessTestClusterBuilder(1);
@@ -56,6 +56,7 @@ public sealed class FaultCluster : IAsyncDisposable
                 silo?.Invoke(options);
             });
             siloBuilder.Services.AddSingleton<ILoggerProvider>(log);
+            configureSilo?.Invoke(siloBuilder);
         });
         builder.ConfigureClient(clientBuilder =>
         {
@@ -65,6 +66,7 @@ public sealed class FaultCluster : IAsyncDisposable
                 options.IdleProbeInterval = TimeSpan.FromSeconds(1);
                 client?.Invoke(options);
             });
+            configureClient?.Invoke(clientBuilder);
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();

@@ -9,11 +9,13 @@ public sealed class StreamingEventsOptionsValidatorTests
         ["StreamingEvents:Retention:MaxAge"] = o => o.Retention.MaxAge = TimeSpan.Zero,
         ["StreamingEvents:MemoryWindowEvents"] = o => o.MemoryWindowEvents = -1,
         ["StreamingEvents:MemoryWindowBytes"] = o => o.MemoryWindowBytes = -1,
+        ["StreamingEvents:TaskCacheBytes"] = o => o.TaskCacheBytes = -1,
         ["StreamingEvents:TaskInactivityTimeout"] = o => o.TaskInactivityTimeout = TimeSpan.FromSeconds(-1),
         ["StreamingEvents:MaintenanceInterval"] = o => o.MaintenanceInterval = TimeSpan.Zero,
         ["StreamingEvents:MaxEventsPerRead"] = o => o.MaxEventsPerRead = 0,
         ["StreamingEvents:MaxBytesPerRead"] = o => o.MaxBytesPerRead = 0,
         ["StreamingEvents:MaxEventsPerCommit"] = o => o.MaxEventsPerCommit = 0,
+        ["StreamingEvents:MaxBytesPerCommit"] = o => o.MaxBytesPerCommit = 0,
         ["StreamingEvents:StreamProviderName"] = o => o.StreamProviderName = "  ",
     };
 
@@ -35,11 +37,13 @@ public sealed class StreamingEventsOptionsValidatorTests
             Retention = new RetentionOptions { MaxEvents = 1, MaxBytes = StreamingLimits.MaxEventBytes, MaxAge = TimeSpan.FromTicks(1) },
             MemoryWindowEvents = 0,
             MemoryWindowBytes = 0,
+            TaskCacheBytes = 0,
             TaskInactivityTimeout = TimeSpan.FromTicks(1),
             MaintenanceInterval = TimeSpan.FromTicks(1),
             MaxEventsPerRead = 100_000,
             MaxBytesPerRead = 1,
             MaxEventsPerCommit = 1,
+            MaxBytesPerCommit = 1,
             StreamProviderName = "p",
         };
 

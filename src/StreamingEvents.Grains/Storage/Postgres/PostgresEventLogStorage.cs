@@ -64,6 +64,7 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
     private const string TaskIdIndex = "se_tasks_namespace_task_id";
 
     private readonly NpgsqlDataSource _dataSource;
+    private readonly string _synchronousCommit;
     private readonly TimeProvider _time;
     private readonly GroupCommitter<StreamAppend, AppendOutcome> _committer;
 
@@ -71,8 +72,18 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
     {
         _time = time;
         _dataSource = CreateDataSource(options.ConnectionString);
+        _synchronousCommit = options.SynchronousCommit switch
+        {
+            PostgresSynchronousCommit.On => "on",
+            PostgresSynchronousCommit.RemoteApply => "remote_apply",
+            PostgresSynchronousCommit.RemoteWrite => "remote_write",
+            PostgresSynchronousCommit.Local => "local",
+            PostgresSynchronousCommit.Off => "off",
+            _ => throw new ArgumentOutOfRangeException(nameof(options), options.SynchronousCommit, "Unknown synchronous_commit level."),
+        };
         _committer = new GroupCommitter<StreamAppend, AppendOutcome>(
-            CommitAsync, append => Math.Max(1, append.Events.Count), options.MaxEventsPerCommit, options.ConcurrentCommits, metrics.RecordCommit());
+            CommitAsync, append => Math.Max(1, append.Events.Count), options.MaxEventsPerCommit, options.ConcurrentCommits, metrics.RecordCommit(),
+            append => append.CommitBytes, options.MaxBytesPerCommit);
     }
 
     /// <summary>
@@ -298,7 +309,14 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
             }
         }
 
-        await using var command = _dataSource.CreateCommand(AppendSql);
+        // Acknowledged => durable must not depend on how the server, database or role is configured: the level is set for
+        // this transaction. The two commands of a batch run in one implicit transaction, and set_config(..., true) lasts
+        // until its end, commit included (unlike SET LOCAL, it needs no explicit transaction block: one round trip).
+        await using var batchCommand = _dataSource.CreateBatch();
+        var durability = new NpgsqlBatchCommand("SELECT set_config('synchronous_commit', $1, true)") { Parameters = { new() { Value = _synchronousCommit } } };
+        var command = new NpgsqlBatchCommand(AppendSql);
+        batchCommand.BatchCommands.Add(durability);
+        batchCommand.BatchCommands.Add(command);
         var p = command.Parameters;
         p.AddWithValue("s_id", sId);
         p.AddWithValue("s_expected", sExpected);
@@ -346,8 +364,9 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
         p.AddWithValue("now", _time.GetUtcNow());
 
         var committed = new HashSet<long>();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        await using (var reader = await batchCommand.ExecuteReaderAsync(cancellationToken))
         {
+            await reader.NextResultAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 committed.Add(reader.GetInt64(0));

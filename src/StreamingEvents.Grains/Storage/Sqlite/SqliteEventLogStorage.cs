@@ -1,5 +1,7 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using StreamingEvents.Contracts;
 
 namespace StreamingEvents.Storage.Sqlite;
@@ -9,16 +11,39 @@ namespace StreamingEvents.Storage.Sqlite;
 /// fsynced. One writer connection group-commits the appends of all streams; reads use pooled connections. SQLite's
 /// driver is synchronous, so every call runs off the caller's (grain) thread.
 /// </summary>
-internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
+/// <remarks>
+/// SQLite restarts the write-ahead log from its beginning only when no reader is using it; with readers that keep
+/// overlapping (replays, subscribers catching up) that moment never comes, and its automatic checkpoints leave the file
+/// growing for ever. So after a commit that takes the log past <see cref="SqliteEventLogOptions.MaxWalBytes"/>, the writer
+/// runs a truncating checkpoint: it copies the log into the database, waits (at most
+/// <see cref="SqliteEventLogOptions.WalCheckpointTimeout"/>) for the readers still on older snapshots to finish — readers
+/// that start meanwhile read the database file and never wait — and truncates the log.
+/// </remarks>
+internal sealed partial class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
 {
+    /// <summary>What every other wait of the writer connection allows (a busy reader file lock, a second process).</summary>
+    private const int WriterBusyTimeoutMilliseconds = 30_000;
+
     private readonly string _connectionString;
+    private readonly string _walPath;
+    private readonly long _maxWalBytes;
+    private readonly int _checkpointTimeoutMilliseconds;
     private readonly TimeProvider _time;
+    private readonly ILogger _logger;
     private readonly GroupCommitter<StreamAppend, AppendOutcome> _committer;
     private readonly SemaphoreSlim _initialized = new(1, 1);
     private SqliteConnection? _writer;
 
-    public SqliteEventLogStorage(SqliteEventLogOptions options, TimeProvider time, StreamingEventsMetrics? metrics = null)
+    /// <summary>The log size at which the next truncating checkpoint is tried (higher after one that readers held off).</summary>
+    private long _checkpointAt;
+
+    public SqliteEventLogStorage(SqliteEventLogOptions options, TimeProvider time, StreamingEventsMetrics? metrics = null, ILogger<SqliteEventLogStorage>? logger = null)
     {
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _walPath = Path.GetFullPath(options.Path) + "-wal";
+        _maxWalBytes = options.MaxWalBytes;
+        _checkpointAt = options.MaxWalBytes;
+        _checkpointTimeoutMilliseconds = (int)options.WalCheckpointTimeout.TotalMilliseconds;
         var directory = Path.GetDirectoryName(Path.GetFullPath(options.Path));
         if (!string.IsNullOrEmpty(directory))
         {
@@ -35,7 +60,8 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
         }.ToString();
         _time = time;
         _committer = new GroupCommitter<StreamAppend, AppendOutcome>(
-            CommitAsync, append => Math.Max(1, append.Events.Count), options.MaxEventsPerCommit, concurrentCommits: 1, metrics.RecordCommit());
+            CommitAsync, append => Math.Max(1, append.Events.Count), options.MaxEventsPerCommit, concurrentCommits: 1, metrics.RecordCommit(),
+            append => append.CommitBytes, options.MaxBytesPerCommit);
     }
 
     public Task PingAsync(CancellationToken cancellationToken) => ReadAsync(connection =>
@@ -43,7 +69,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT count(*) FROM se_streams WHERE id = 0";
         return command.ExecuteScalar();
-    });
+    }, cancellationToken);
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -57,7 +83,8 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
 
             var writer = new SqliteConnection(_connectionString);
             writer.Open();
-            Execute(writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;");
+            // journal_size_limit: when SQLite restarts the log by itself, it also cuts the file back to the bound.
+            Execute(writer, $"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout={WriterBusyTimeoutMilliseconds}; PRAGMA journal_size_limit={_maxWalBytes};");
             AddColumnsOfThisVersion(writer);
             using (var stream = typeof(SqliteEventLogStorage).Assembly.GetManifestResourceStream("StreamingEvents.Sqlite.schema.sql")!)
             using (var reader = new StreamReader(stream))
@@ -93,7 +120,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
         tasks.CommandText = $"SELECT {StoredRows.TaskColumns} FROM se_tasks t WHERE t.stream_id = $id AND t.status = 0";
         tasks.Parameters.AddWithValue("$id", stream.StreamId);
         return stream with { OpenTasks = ReadTasks(tasks) };
-    });
+    }, cancellationToken);
 
     public Task<StreamRecord?> CreateStreamAsync(string streamKey, WorkflowContext context, CancellationToken cancellationToken) => WriteAsync(writer =>
     {
@@ -124,9 +151,69 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
         var writer = await GetWriterAsync();
         lock (writer)
         {
-            return CommitOrIsolate(writer, appends);
+            var outcomes = CommitOrIsolate(writer, appends);
+            BoundWal(writer);
+            return outcomes;
         }
     }
+
+    /// <summary>Checkpoints and truncates the write-ahead log once it passed its bound (see the remarks of the class).</summary>
+    private void BoundWal(SqliteConnection writer)
+    {
+        var size = WalBytes();
+        if (size <= _maxWalBytes)
+        {
+            _checkpointAt = _maxWalBytes;
+            return;
+        }
+
+        if (size <= _checkpointAt)
+        {
+            return;
+        }
+
+        // The commits are durable whatever happens here: a checkpoint that fails is logged and tried again later, never
+        // reported to the appends that triggered it.
+        Execute(writer, $"PRAGMA busy_timeout={_checkpointTimeoutMilliseconds}");
+        try
+        {
+            using var command = writer.CreateCommand();
+            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+            using var reader = command.ExecuteReader();
+            if (reader.Read() && reader.GetInt64(0) != 0)
+            {
+                // Readers held older snapshots past the timeout: the log stays; try again once it grew by another bound.
+                _checkpointAt = size + _maxWalBytes;
+                LogWalCheckpointBusy(size, _checkpointTimeoutMilliseconds);
+            }
+            else
+            {
+                _checkpointAt = _maxWalBytes;
+            }
+        }
+        catch (SqliteException exception)
+        {
+            _checkpointAt = size + _maxWalBytes;
+            LogWalCheckpointFailed(exception, size);
+        }
+        finally
+        {
+            Execute(writer, $"PRAGMA busy_timeout={WriterBusyTimeoutMilliseconds}");
+        }
+    }
+
+    private long WalBytes()
+    {
+        var wal = new FileInfo(_walPath);
+        return wal.Exists ? wal.Length : 0;
+    }
+
+    [LoggerMessage(EventIds.WalCheckpointBusy, LogLevel.Warning,
+        "The SQLite write-ahead log is {Bytes} bytes, and readers kept it in use for over {TimeoutMilliseconds} ms: it is truncated later")]
+    private partial void LogWalCheckpointBusy(long bytes, int timeoutMilliseconds);
+
+    [LoggerMessage(EventIds.WalCheckpointFailed, LogLevel.Warning, "Checkpointing the SQLite write-ahead log ({Bytes} bytes) failed; it is tried again later")]
+    private partial void LogWalCheckpointFailed(Exception exception, long bytes);
 
     /// <summary>
     /// A new task whose id is taken in its namespace fails the transaction (nothing is written); the appends are then
@@ -297,7 +384,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
             }
 
             return events;
-        });
+        }, cancellationToken);
 
     public Task<IReadOnlyList<StoredTask>> ReadTasksAsync(long streamId, IReadOnlyCollection<int> taskNos, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<StoredTask>>(connection =>
@@ -307,7 +394,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
             command.Parameters.AddWithValue("$id", streamId);
             command.Parameters.AddWithValue("$nos", "[" + string.Join(',', taskNos) + "]");
             return ReadTasks(command);
-        });
+        }, cancellationToken);
 
     public Task<TaskLocation?> FindTaskAsync(string @namespace, string taskId, CancellationToken cancellationToken) => ReadAsync(connection =>
     {
@@ -317,7 +404,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
         command.Parameters.AddWithValue("$id", taskId);
         using var reader = command.ExecuteReader();
         return reader.Read() ? new TaskLocation(reader.GetString(0), StoredRows.ReadTask(reader, 1)) : null;
-    });
+    }, cancellationToken);
 
     public Task<IReadOnlyList<long>> ReadTaskSequencesAsync(long streamId, int taskNo, long throughSequence, int count, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<long>>(connection =>
@@ -336,7 +423,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
             }
 
             return sequences;
-        });
+        }, cancellationToken);
 
     public Task<(long StreamId, StoredRequestKey Key)?> FindRequestKeyAsync(string @namespace, string key, CancellationToken cancellationToken) =>
         ReadAsync<(long, StoredRequestKey)?>(connection =>
@@ -355,7 +442,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
                 ? null
                 : [.. reader.GetString(4).Split(',').Select(n => long.Parse(n, System.Globalization.CultureInfo.InvariantCulture))];
             return (reader.GetInt64(0), new StoredRequestKey(@namespace, key, reader.GetFieldValue<byte[]>(1), reader.GetInt64(2), reader.GetInt32(3), sequences));
-        });
+        }, cancellationToken);
 
     public Task<int> DeleteRequestKeysAsync(DateTimeOffset before, CancellationToken cancellationToken) => WriteAsync(writer =>
     {
@@ -405,7 +492,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
             command.Parameters.AddWithValue("$keep", keepBytes);
             command.Parameters.AddWithValue("$min", minTimestampUnixNanoseconds);
             return (long)command.ExecuteScalar()!;
-        });
+        }, cancellationToken);
 
     public Task<IReadOnlyList<ExecutionSummary>> FindExecutionsAsync(ExecutionQuery query, long boundary, bool newestFirst, int limit, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<ExecutionSummary>>(connection =>
@@ -420,7 +507,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
             command.Parameters.AddWithValue("$p6", boundary);
             command.Parameters.AddWithValue("$p7", limit);
             return ReadExecutions(command);
-        });
+        }, cancellationToken);
 
     public Task<IReadOnlyList<ExecutionSummary>> GetExecutionsAsync(IReadOnlyCollection<long> streamIds, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<ExecutionSummary>>(connection =>
@@ -429,7 +516,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
             command.CommandText = $"SELECT {StoredRows.ExecutionColumns} FROM se_streams s WHERE s.id IN (SELECT value FROM json_each($ids))";
             command.Parameters.AddWithValue("$ids", "[" + string.Join(',', streamIds) + "]");
             return ReadExecutions(command);
-        });
+        }, cancellationToken);
 
     public Task<IReadOnlyList<string>> FindIdleStreamsWithOpenTasksAsync(DateTimeOffset idleSince, int maxStreams, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<string>>(connection =>
@@ -446,7 +533,7 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
             }
 
             return keys;
-        });
+        }, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
@@ -482,15 +569,17 @@ internal sealed class SqliteEventLogStorage : IEventLogStorage, IAsyncDisposable
         });
     }
 
-    private async Task<T> ReadAsync<T>(Func<SqliteConnection, T> read)
+    /// <summary>The driver is synchronous: a read canceled before it starts never runs; once running, it finishes.</summary>
+    private async Task<T> ReadAsync<T>(Func<SqliteConnection, T> read, CancellationToken cancellationToken = default)
     {
         await GetWriterAsync();
         return await Task.Run(() =>
         {
+            cancellationToken.ThrowIfCancellationRequested();
             using var connection = new SqliteConnection(_connectionString);
             connection.Open();
             return read(connection);
-        });
+        }, cancellationToken);
     }
 
     /// <summary>

@@ -116,6 +116,28 @@ public sealed class GroupCommitterTests
     }
 
     [Fact]
+    public async Task A_commit_never_carries_more_bytes_than_the_byte_bound_unless_one_item_alone_does()
+    {
+        // Few items, far under the count bound, but each large: the bytes alone must split them.
+        long[] sizes = [6, 6, 3, 3, 3, 12, 1, 9, 2];
+        var commits = new Commits { HoldFirst = true };
+        await using var committer = commits.Create(maxBatchWeight: 1000, measure: item => item < 0 ? 1 : sizes[item], maxBatchBytes: 10);
+
+        var first = committer.SubmitAsync(-1);
+        await commits.FirstStarted.Within();
+        var rest = Enumerable.Range(0, sizes.Length).Select(committer.SubmitAsync).ToList();
+        commits.ReleaseFirst();
+        await first.Within();
+        await Task.WhenAll(rest).Within();
+
+        var batches = commits.Batches.Skip(1).ToList();
+        Assert.Equal(Enumerable.Range(0, sizes.Length), batches.SelectMany(b => b));
+        Assert.All(batches, batch => Assert.True(batch.Length == 1 || batch.Sum(i => sizes[i]) <= 10,
+            $"A commit of [{string.Join(", ", batch.Select(i => sizes[i]))}] carries {batch.Sum(i => sizes[i])} bytes, over the bound of 10."));
+        Assert.Contains([5], batches);
+    }
+
+    [Fact]
     public async Task A_single_item_heavier_than_the_bound_is_committed_alone()
     {
         var commits = new Commits();
@@ -173,11 +195,13 @@ public sealed class GroupCommitterTests
     }
 
     [Theory]
-    [InlineData(0, 1)]
-    [InlineData(1, 0)]
-    public void A_bound_or_worker_count_below_one_is_refused(long maxBatchWeight, int concurrentCommits) =>
+    [InlineData(0, 1, 1)]
+    [InlineData(1, 0, 1)]
+    [InlineData(1, 1, 0)]
+    public void A_bound_or_worker_count_below_one_is_refused(long maxBatchWeight, int concurrentCommits, long maxBatchBytes) =>
         Assert.Throws<ArgumentOutOfRangeException>(() =>
-            new GroupCommitter<int, int>((items, _) => Task.FromResult<IReadOnlyList<int>>([.. items]), _ => 1, maxBatchWeight, concurrentCommits));
+            new GroupCommitter<int, int>((items, _) => Task.FromResult<IReadOnlyList<int>>([.. items]), _ => 1, maxBatchWeight, concurrentCommits,
+                maxBatchBytes: maxBatchBytes));
 
     /// <summary>A commit function that records its batches and can hold the first commit until released.</summary>
     private sealed class Commits
@@ -199,8 +223,8 @@ public sealed class GroupCommitterTests
 
         public void ReleaseFirst() => _releaseFirst.TrySetResult();
 
-        public GroupCommitter<int, string> Create(long maxBatchWeight, Func<int, long>? weigh = null) =>
-            new(CommitAsync, weigh ?? (_ => 1), maxBatchWeight, concurrentCommits: 1);
+        public GroupCommitter<int, string> Create(long maxBatchWeight, Func<int, long>? weigh = null, Func<int, long>? measure = null, long maxBatchBytes = long.MaxValue) =>
+            new(CommitAsync, weigh ?? (_ => 1), maxBatchWeight, concurrentCommits: 1, measure: measure, maxBatchBytes: maxBatchBytes);
 
         private async Task<IReadOnlyList<string>> CommitAsync(IReadOnlyList<int> items, CancellationToken cancellationToken)
         {
