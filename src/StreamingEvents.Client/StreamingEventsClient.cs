@@ -197,7 +197,7 @@ public sealed partial class StreamingEventsClient(
             Names.ValidateStreamName(topic);
         }
 
-        var settings = new SubscriptionSettings(_options.SubscriptionBufferEvents, _options.IdleProbeInterval, _options.ReplayPageSize, _time, metrics);
+        var settings = new SubscriptionSettings(_options.SubscriptionBufferEvents, _options.SubscriptionBufferBytes, _options.IdleProbeInterval, _options.ReplayPageSize, _time, metrics);
         return ExecutionSubscription.RunAsync(Source(execution), from, topic, settings, cancellationToken);
     }
 
@@ -213,7 +213,7 @@ public sealed partial class StreamingEventsClient(
 
         var position = cursor is null ? new WildcardCursor(startSequence) : WildcardCursor.Decode(cursor);
         var settings = new MultiSubscriptionSettings(
-            new SubscriptionSettings(_options.SubscriptionBufferEvents, _options.IdleProbeInterval, _options.ReplayPageSize, _time, metrics),
+            new SubscriptionSettings(_options.SubscriptionBufferEvents, _options.SubscriptionBufferBytes, _options.IdleProbeInterval, _options.ReplayPageSize, _time, metrics),
             _options.DiscoveryInterval,
             _options.MaxExecutionsPerSubscription);
         return MultiExecutionSubscription.RunAsync(new OrleansExecutionDirectory(cluster, _options.StreamProviderName, logger), query, position, topic, settings, cancellationToken);

@@ -18,6 +18,13 @@ public sealed class StreamingEventsClientOptions
     public int SubscriptionBufferEvents { get; set; } = 10_000;
 
     /// <summary>
+    /// The most bytes of live events (their envelopes) a subscription buffers for a slow consumer (default 8 MiB); past it
+    /// the buffer is dropped and the subscription catches up from storage, like <see cref="SubscriptionBufferEvents"/>.
+    /// Ten stalled subscribers hold at most ten times this.
+    /// </summary>
+    public long SubscriptionBufferBytes { get; set; } = 8L * 1024 * 1024;
+
+    /// <summary>
     /// A subscription with no live event for this long asks the stream for its head (default 5 s), so an event whose
     /// live push was lost is still delivered.
     /// </summary>

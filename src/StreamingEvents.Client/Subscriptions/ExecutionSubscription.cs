@@ -4,7 +4,7 @@ using StreamingEvents.Contracts;
 namespace StreamingEvents.Subscriptions;
 
 /// <summary>Settings of one subscription.</summary>
-internal sealed record SubscriptionSettings(int BufferEvents, TimeSpan IdleProbeInterval, int PageSize, TimeProvider Time, StreamingEventsMetrics? Metrics = null);
+internal sealed record SubscriptionSettings(int BufferEvents, long BufferBytes, TimeSpan IdleProbeInterval, int PageSize, TimeProvider Time, StreamingEventsMetrics? Metrics = null);
 
 /// <summary>
 /// Delivers an execution's events from a position, exactly: each sequence once, ascending, no gap — history replayed
@@ -27,7 +27,7 @@ internal static class ExecutionSubscription
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var metrics = settings.Metrics;
-        var buffer = new LiveBuffer(settings.BufferEvents, settings.Time);
+        var buffer = new LiveBuffer(settings.BufferEvents, settings.BufferBytes, settings.Time);
         var live = await Retry(() => source.SubscribeLiveAsync(buffer.OnBatchAsync, cancellationToken));
         metrics?.ActiveSubscriptions.Add(1);
         long knownHead = 0;

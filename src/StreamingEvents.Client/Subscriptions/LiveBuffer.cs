@@ -3,16 +3,18 @@ using System.Threading.Channels;
 namespace StreamingEvents.Subscriptions;
 
 /// <summary>
-/// Live batches waiting for a subscriber, bounded by event count. When a slow consumer lets it fill up, it stops
-/// accepting and reports <see cref="Overflowed"/>: the subscription then drops it and catches up from storage, so a
-/// slow consumer never holds back the push that feeds everyone else.
+/// Live batches waiting for a subscriber, bounded by event count and by the bytes of their envelopes. When a slow
+/// consumer lets it fill up, it stops accepting and reports <see cref="Overflowed"/>: the subscription then drops it and
+/// catches up from storage, so a slow consumer never holds back the push that feeds everyone else, and never holds more
+/// memory than the bound.
 /// </summary>
-internal sealed class LiveBuffer(int capacityEvents, TimeProvider time)
+internal sealed class LiveBuffer(int capacityEvents, long capacityBytes, TimeProvider time)
 {
     private readonly Channel<StreamEventBatch> _channel = Channel.CreateUnbounded<StreamEventBatch>(new UnboundedChannelOptions { SingleReader = true });
     private static readonly StreamEventBatch Wakeup = new([]);
 
     private int _events;
+    private long _bytes;
     private volatile bool _overflowed;
 
     public bool Overflowed => _overflowed;
@@ -25,7 +27,9 @@ internal sealed class LiveBuffer(int capacityEvents, TimeProvider time)
             return Task.CompletedTask;
         }
 
-        if (Interlocked.Add(ref _events, batch.Events.Length) > capacityEvents)
+        var events = Interlocked.Add(ref _events, batch.Events.Length);
+        var bytes = Interlocked.Add(ref _bytes, BytesOf(batch));
+        if (events > capacityEvents || bytes > capacityBytes)
         {
             // Wake a waiting reader: it sees the overflow and catches up from storage at once.
             _overflowed = true;
@@ -75,6 +79,7 @@ internal sealed class LiveBuffer(int capacityEvents, TimeProvider time)
         }
 
         Interlocked.Exchange(ref _events, 0);
+        Interlocked.Exchange(ref _bytes, 0);
         _overflowed = false;
     }
 
@@ -83,9 +88,21 @@ internal sealed class LiveBuffer(int capacityEvents, TimeProvider time)
         if (_channel.Reader.TryRead(out batch!))
         {
             Interlocked.Add(ref _events, -batch.Events.Length);
+            Interlocked.Add(ref _bytes, -BytesOf(batch));
             return true;
         }
 
         return false;
+    }
+
+    private static long BytesOf(StreamEventBatch batch)
+    {
+        long bytes = 0;
+        foreach (var e in batch.Events)
+        {
+            bytes += e.Json.Length;
+        }
+
+        return bytes;
     }
 }

@@ -438,7 +438,7 @@ public sealed class ExecutionSubscriptionTests
     }
 
     private IAsyncEnumerable<StreamEvent> Run(StreamPosition from, string? topic = null, int bufferEvents = 10_000, int pageSize = 1000, CancellationToken cancellationToken = default) =>
-        ExecutionSubscription.RunAsync(_source, from, topic, new SubscriptionSettings(bufferEvents, IdleProbeInterval, pageSize, _time), cancellationToken);
+        ExecutionSubscription.RunAsync(_source, from, topic, new SubscriptionSettings(bufferEvents, long.MaxValue, IdleProbeInterval, pageSize, _time), cancellationToken);
 
     private Collector<StreamEvent> Subscribe(StreamPosition from, string? topic = null, int bufferEvents = 10_000, int pageSize = 1000) =>
         new(ct => Run(from, topic, bufferEvents, pageSize, ct));

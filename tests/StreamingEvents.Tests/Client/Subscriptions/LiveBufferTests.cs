@@ -14,7 +14,7 @@ public sealed class LiveBufferTests
     [Fact]
     public async Task Batches_are_taken_in_the_order_they_were_pushed()
     {
-        var buffer = new LiveBuffer(100, _time);
+        var buffer = new LiveBuffer(100, long.MaxValue, _time);
         await buffer.OnBatchAsync(Batch(1, 2));
         await buffer.OnBatchAsync(Batch(3));
         await buffer.OnBatchAsync(Batch(4, 5));
@@ -28,7 +28,7 @@ public sealed class LiveBufferTests
     [Fact]
     public async Task A_waiting_take_gets_the_next_pushed_batch()
     {
-        var buffer = new LiveBuffer(100, _time);
+        var buffer = new LiveBuffer(100, long.MaxValue, _time);
         var take = buffer.TakeAsync(Idle, CancellationToken.None).AsTask();
         await _time.WaitForArmedTimerAsync().Within();
 
@@ -40,7 +40,7 @@ public sealed class LiveBufferTests
     [Fact]
     public async Task A_take_returns_null_when_nothing_arrives_within_the_idle_time()
     {
-        var buffer = new LiveBuffer(100, _time);
+        var buffer = new LiveBuffer(100, long.MaxValue, _time);
         var take = buffer.TakeAsync(Idle, CancellationToken.None).AsTask();
         await _time.WaitForArmedTimerAsync().Within();
 
@@ -54,7 +54,7 @@ public sealed class LiveBufferTests
     [Fact]
     public async Task A_canceled_take_throws_instead_of_reporting_idle()
     {
-        var buffer = new LiveBuffer(100, _time);
+        var buffer = new LiveBuffer(100, long.MaxValue, _time);
         using var cancel = new CancellationTokenSource();
         var take = buffer.TakeAsync(Idle, cancel.Token).AsTask();
         await _time.WaitForArmedTimerAsync().Within();
@@ -67,7 +67,7 @@ public sealed class LiveBufferTests
     [Fact]
     public async Task Pushing_past_the_capacity_drops_the_batch_and_every_later_one_and_reports_the_overflow()
     {
-        var buffer = new LiveBuffer(5, _time);
+        var buffer = new LiveBuffer(5, long.MaxValue, _time);
         await buffer.OnBatchAsync(Batch(1, 2, 3));
         await buffer.OnBatchAsync(Batch(4, 5, 6));
         await buffer.OnBatchAsync(Batch(7));
@@ -86,9 +86,35 @@ public sealed class LiveBufferTests
     }
 
     [Fact]
+    public async Task Pushing_past_the_byte_capacity_overflows_though_the_count_fits()
+    {
+        var buffer = new LiveBuffer(100, capacityBytes: 10, _time);
+        await buffer.OnBatchAsync(Batch(1, 2, 3, 4, 5)); // 2 bytes each: 10
+        Assert.False(buffer.Overflowed);
+
+        await buffer.OnBatchAsync(Batch(6));
+        Assert.True(buffer.Overflowed);
+        Assert.Equal([1L, 2L, 3L, 4L, 5L], Numbers(await buffer.TakeAsync(Idle, CancellationToken.None)));
+    }
+
+    [Fact]
+    public async Task Taking_a_batch_frees_its_bytes()
+    {
+        var buffer = new LiveBuffer(100, capacityBytes: 8, _time);
+
+        for (var i = 0; i < 10; i++)
+        {
+            await buffer.OnBatchAsync(Batch(1, 2, 3, 4));
+            Assert.NotNull(await buffer.TakeAsync(Idle, CancellationToken.None));
+        }
+
+        Assert.False(buffer.Overflowed);
+    }
+
+    [Fact]
     public async Task Taking_a_batch_frees_its_room()
     {
-        var buffer = new LiveBuffer(5, _time);
+        var buffer = new LiveBuffer(5, long.MaxValue, _time);
 
         for (var i = 0; i < 10; i++)
         {
@@ -102,7 +128,7 @@ public sealed class LiveBufferTests
     [Fact]
     public async Task Reset_empties_the_buffer_and_accepts_batches_again()
     {
-        var buffer = new LiveBuffer(3, _time);
+        var buffer = new LiveBuffer(3, long.MaxValue, _time);
         await buffer.OnBatchAsync(Batch(1, 2));
         await buffer.OnBatchAsync(Batch(3, 4));
         Assert.True(buffer.Overflowed);
