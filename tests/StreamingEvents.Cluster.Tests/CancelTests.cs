@@ -18,6 +18,7 @@ public sealed partial class CancelTests(ITestOutputHelper output)
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
 
     [Fact]
+    [Trait("Category", "Latency")] // eng/test.sh runs it alone, after the other suites
     public async Task A_cancel_over_http_reaches_the_producers_in_a_worker_process_within_100_ms_at_p99_and_ends_their_tasks()
     {
         await using var cluster = await ProcessCluster.StartAsync(silos: 1);
