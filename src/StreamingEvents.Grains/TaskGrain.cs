@@ -112,9 +112,23 @@ internal sealed class TaskGrain([FromKeyedServices(StreamingEventsNames.EventLog
 
         var state = _state;
         var folding = FirstToFold(request);
+        TaskEventDraft[]? sized = null;
         for (var i = folding; i < request.Events.Length; i++)
         {
-            state = Fold(state, request.Events[i]);
+            var draft = request.Events[i];
+            state = Fold(state, draft);
+            if (draft.Encoding == PayloadEncoding.JsonPatch && state is { } whole)
+            {
+                // The stream checks that the event with this whole state (what whole-state consumers get, and what
+                // complete without a state publishes) fits the limit, before it numbers the patch.
+                sized ??= [.. request.Events];
+                sized[i] = draft with { StateBytes = whole.Length };
+            }
+        }
+
+        if (sized is not null)
+        {
+            request = request with { Events = sized };
         }
 
         var receipt = await ForwardAsync(info, request);

@@ -56,6 +56,31 @@ public abstract class DeltaTests(ClusterFixture fixture)
         Assert.EndsWith(" t299", state!["text"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_patch_whose_whole_state_event_would_pass_one_mebibyte_is_refused_before_numbering_and_complete_still_publishes_the_state()
+    {
+        var streams = Client.ForExecution(ClusterFixture.NewExecution());
+        var half = new string('a', 600_000);
+        await using var task = await streams.StartTaskAsync("token", new TokenText(half), new TaskOptions { StateUpdates = StateUpdates.Deltas });
+        var small = await task.UpdateStateAsync(new TokenText(half + "b"));
+
+        // The state after this append is under 1 MiB (so the handle sends its patch, the smaller), the event carrying it
+        // is not: whole-state consumers would get that event, and complete without a state would publish it.
+        var grown = half + "b" + new string('x', StreamingLimits.MaxEventBytes - half.Length - 64);
+        var tooLarge = await Assert.ThrowsAsync<EventTooLargeException>(() => task.UpdateStateAsync(new TokenText(grown)));
+        Assert.InRange(tooLarge.SizeBytes, StreamingLimits.MaxEventBytes + 1, 2 * StreamingLimits.MaxEventBytes);
+
+        var after = await task.UpdateStateAsync(new TokenText("abc"));
+        var completed = await task.CompleteAsync();
+        Assert.Equal([small + 1, small + 2], [after, completed]);
+
+        var events = await Client.SubscribeAsync(streams.Execution, StreamPosition.Start).WithWholeStates(Client, streams.Execution).TakeAsync(4);
+        Assert.Equal([1L, 2, 3, 4], events.Select(e => e.BrokerSequence));
+        Assert.Equal(EventType.CustomTaskCompleted, events[^1].EventType);
+        Assert.Equal("abc", events[^1].GetState<TokenText>()!.Text);
+        Assert.All(events, e => Assert.InRange(e.Json.Length, 1, StreamingLimits.MaxEventBytes));
+    }
+
     private async Task<ExecutionId> PublishTokensAsync(StateUpdates mode, int tokens)
     {
         var streams = Client.ForExecution(ClusterFixture.NewExecution());

@@ -21,6 +21,7 @@ public enum PayloadEncoding : byte
 /// One event a task asks to publish, before it has a number. <see cref="Payload"/> is UTF-8 JSON for state events and
 /// for inputs and results; <see cref="Text"/> is the failure message, cancel reason, timeout type or display name;
 /// <see cref="Attempt"/> is an activity's attempt. <see cref="EventTypes"/> says which of them a type carries.
+/// <see cref="StateBytes"/> is set by the task grain on a patch: the size of the whole state it makes.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("se.TaskEventDraft")]
 public sealed record TaskEventDraft(
@@ -30,6 +31,14 @@ public sealed record TaskEventDraft(
     [property: Id(3)] string? Text = null,
     [property: Id(4)] int Attempt = 0)
 {
+    /// <summary>
+    /// For a patch (<see cref="PayloadEncoding.JsonPatch"/>), the bytes of the whole state it makes when the task grain
+    /// knows it (0 when not): the stream refuses a patch whose whole-state event would pass 1 MiB, because whole-state
+    /// consumers and <c>complete</c> without a state publish that state.
+    /// </summary>
+    [Id(5)]
+    public int StateBytes { get; init; }
+
     /// <summary>The started event with the initial state.</summary>
     public static TaskEventDraft Started(ReadOnlyMemory<byte> initialStateJson) => new(EventType.CustomTaskStarted, PayloadEncoding.Json, initialStateJson);
 

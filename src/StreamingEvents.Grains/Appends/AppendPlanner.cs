@@ -321,7 +321,7 @@ internal sealed class AppendPlanner(
         {
             var draft = drafts[replayed + i - ending.Count];
             stored[i] = new StoredEvent(plan.NextSequence + i, nextTimestamp(), task.TaskNo, draft.Type, draft.Encoding, Body(draft));
-            rendered[i] = RenderChecked(task, stored[i]);
+            rendered[i] = RenderChecked(task, stored[i], draft.StateBytes);
             sequences.Add(stored[i].Sequence);
         }
 
@@ -438,12 +438,27 @@ internal sealed class AppendPlanner(
         }
     }
 
-    private StreamEvent RenderChecked(StoredTask task, StoredEvent stored)
+    /// <summary>Renders an event and refuses it past 1 MiB, before it is numbered.</summary>
+    /// <param name="task">The event's task.</param>
+    /// <param name="stored">The event as it is stored.</param>
+    /// <param name="stateBytes">
+    /// For a patch, the bytes of the whole state it makes (0 when unknown): the same event with that state instead of the
+    /// patch (what whole-state consumers get; <c>complete</c> without a state is no larger) must fit too. It is estimated
+    /// from the patch's envelope with <c>"json_patch"</c> kept, a few bytes more than the whole-state one, so a completion
+    /// numbered a little later, with a longer sequence, still fits.
+    /// </param>
+    private StreamEvent RenderChecked(StoredTask task, StoredEvent stored, int stateBytes = 0)
     {
         var rendered = render(task, stored);
-        if (rendered.Json.Length > StreamingLimits.MaxEventBytes)
+        var size = rendered.Json.Length;
+        if (stored.Encoding == PayloadEncoding.JsonPatch && stateBytes > 0)
         {
-            throw new EventTooLargeException(rendered.Json.Length, StreamingLimits.MaxEventBytes);
+            size = Math.Max(size, rendered.Json.Length - stored.Body.Length + stateBytes);
+        }
+
+        if (size > StreamingLimits.MaxEventBytes)
+        {
+            throw new EventTooLargeException(size, StreamingLimits.MaxEventBytes);
         }
 
         return rendered;
