@@ -73,7 +73,7 @@ public sealed class ProcessCluster : IAsyncDisposable
     /// The ASP.NET frontend as its own process: it co-hosts a silo of this cluster and serves HTTP on a free loopback
     /// port, returned as its address.
     /// </summary>
-    public async Task<(ProcessHost Frontend, Uri Address)> StartFrontendAsync(string name)
+    public async Task<(ProcessHost Frontend, Uri Address)> StartFrontendAsync(string name, params string[] settings)
     {
         var address = new Uri($"http://127.0.0.1:{FreePort.Next()}");
         var siloPort = FreePort.Next();
@@ -82,6 +82,7 @@ public sealed class ProcessCluster : IAsyncDisposable
             $"--urls={address}", "--StreamingEvents:Http:EnableDemo=false",
             $"--Orleans:SiloPort={siloPort}", $"--Orleans:GatewayPort={FreePort.Next()}",
             "--Orleans:AdvertisedIPAddress=127.0.0.1",
+            .. settings,
         ]);
         _processes.Add(frontend);
         SilosByPort[siloPort] = frontend;
