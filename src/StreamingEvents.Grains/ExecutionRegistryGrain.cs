@@ -14,6 +14,19 @@ internal sealed class ExecutionRegistryGrain([FromKeyedServices(StreamingEventsN
     public Task<ExecutionSummary[]> FindAsync(ExecutionQuery query, long afterStreamId, int limit) =>
         GuardAsync(() => storage.FindExecutionsAsync(Validate(query), afterStreamId, newestFirst: false, Math.Clamp(limit, 1, MaxLimit), CancellationToken.None));
 
+    public async Task<DiscoveryPage> DiscoverAsync(ExecutionQuery query, DiscoveryPosition after, int limit)
+    {
+        ArgumentNullException.ThrowIfNull(after);
+        try
+        {
+            return await storage.DiscoverExecutionsAsync(Validate(query), after, Math.Clamp(limit, 1, MaxLimit), CancellationToken.None);
+        }
+        catch (Exception exception) when (exception is not StreamingEventsException)
+        {
+            throw new StorageUnavailableException($"Could not query executions: {exception.Message}", exception);
+        }
+    }
+
     public Task<ExecutionSummary[]> FindNewestAsync(ExecutionQuery query, long beforeStreamId, int limit) =>
         GuardAsync(() => storage.FindExecutionsAsync(Validate(query), beforeStreamId, newestFirst: true, Math.Clamp(limit, 1, MaxLimit), CancellationToken.None));
 

@@ -44,6 +44,23 @@ public sealed record ExecutionSummary(
     public ExecutionId Execution => Context.Execution;
 }
 
+/// <summary>
+/// Where a discovery of executions has listed up to. Executions are listed in the order their stream rows became
+/// visible for good: by the storage's commit order (<see cref="Commit"/>: PostgreSQL's inserting transaction id, 0 where
+/// the storage has one writer), then <see cref="StreamId"/>. An identity alone can commit out of order, so a listing by
+/// it can step past an execution that becomes visible later.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("se.DiscoveryPosition")]
+public sealed record DiscoveryPosition([property: Id(0)] long Commit, [property: Id(1)] long StreamId)
+{
+    /// <summary>Before every execution.</summary>
+    public static DiscoveryPosition Start { get; } = new(0, 0);
+}
+
+/// <summary>One page of a discovery: executions in discovery order, and the position to list from next.</summary>
+[GenerateSerializer, Immutable, Alias("se.DiscoveryPage")]
+public sealed record DiscoveryPage([property: Id(0)] ExecutionSummary[] Executions, [property: Id(1)] DiscoveryPosition Next);
+
 /// <summary>Answers from any silo, for readiness checks: the silo serves grain calls and reaches the event log.</summary>
 public interface IHealthProbeGrain : IGrainWithIntegerKey
 {
@@ -57,6 +74,13 @@ public interface IExecutionRegistryGrain : IGrainWithIntegerKey
 {
     /// <summary>Matching executions with <see cref="ExecutionSummary.StreamId"/> above <paramref name="afterStreamId"/>, oldest first.</summary>
     Task<ExecutionSummary[]> FindAsync(ExecutionQuery query, long afterStreamId, int limit);
+
+    /// <summary>
+    /// Matching executions after <paramref name="after"/> in discovery order (see <see cref="DiscoveryPosition"/>): listing
+    /// page after page from <see cref="DiscoveryPosition.Start"/>, again and again, finds every execution once, including
+    /// those whose stream rows commit after a later one was listed.
+    /// </summary>
+    Task<DiscoveryPage> DiscoverAsync(ExecutionQuery query, DiscoveryPosition after, int limit);
 
     /// <summary>Matching executions with <see cref="ExecutionSummary.StreamId"/> below <paramref name="beforeStreamId"/>, newest first.</summary>
     Task<ExecutionSummary[]> FindNewestAsync(ExecutionQuery query, long beforeStreamId, int limit);

@@ -5,8 +5,8 @@ namespace StreamingEvents.Subscriptions;
 /// <summary>What a subscription over many executions needs: listing them, hearing of new ones, and reading each.</summary>
 internal interface IExecutionDirectory
 {
-    /// <summary>Matching executions above <paramref name="afterStreamId"/>, ascending.</summary>
-    Task<ExecutionSummary[]> FindAsync(ExecutionQuery query, long afterStreamId, int limit, CancellationToken cancellationToken);
+    /// <summary>Matching executions after <paramref name="after"/>, in discovery order (which never skips one).</summary>
+    Task<DiscoveryPage> DiscoverAsync(ExecutionQuery query, DiscoveryPosition after, int limit, CancellationToken cancellationToken);
 
     /// <summary>Announcements of executions created in <paramref name="namespace"/>; lossy, so callers also re-list.</summary>
     Task<IAsyncDisposable> SubscribeCreatedAsync(string @namespace, Func<ExecutionSummary, Task> onCreated, CancellationToken cancellationToken);

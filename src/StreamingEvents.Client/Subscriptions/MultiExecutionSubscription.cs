@@ -55,25 +55,26 @@ internal static class MultiExecutionSubscription
         }
 
         // Attach first, then list: an execution created in between is either announced or listed, and a lost
-        // announcement is found by the next listing (stream ids only grow, so re-listing reads only new ones).
+        // announcement is found by the next listing (in discovery order, which only grows: re-listing reads only new ones).
         async Task DiscoverAsync()
         {
             try
             {
-                long listedUpTo = 0;
+                var listedUpTo = DiscoveryPosition.Start;
                 while (!stop.IsCancellationRequested)
                 {
-                    ExecutionSummary[] page;
+                    DiscoveryPage page;
                     do
                     {
-                        page = await TransientErrors.RetryAsync(() => directory.FindAsync(query, listedUpTo, PageSize, stop.Token), time, stop.Token);
-                        foreach (var execution in page)
+                        page = await TransientErrors.RetryAsync(() => directory.DiscoverAsync(query, listedUpTo, PageSize, stop.Token), time, stop.Token);
+                        foreach (var execution in page.Executions)
                         {
                             Follow(execution);
-                            listedUpTo = execution.StreamId;
                         }
+
+                        listedUpTo = page.Next;
                     }
-                    while (page.Length == PageSize);
+                    while (page.Executions.Length == PageSize);
 
                     using var wait = new CancellationTokenSource(settings.DiscoveryInterval, settings.PerExecution.Time);
                     using var either = CancellationTokenSource.CreateLinkedTokenSource(wait.Token, stop.Token);

@@ -7,8 +7,8 @@ namespace StreamingEvents.Subscriptions;
 /// <summary>The execution registry grain, the announcement stream, and per-execution sources, through Orleans.</summary>
 internal sealed class OrleansExecutionDirectory(IClusterClient cluster, string streamProvider, ILogger logger) : IExecutionDirectory
 {
-    public Task<ExecutionSummary[]> FindAsync(ExecutionQuery query, long afterStreamId, int limit, CancellationToken cancellationToken) =>
-        cluster.GetGrain<IExecutionRegistryGrain>(0).FindAsync(query, afterStreamId, limit).WaitAsync(cancellationToken);
+    public Task<DiscoveryPage> DiscoverAsync(ExecutionQuery query, DiscoveryPosition after, int limit, CancellationToken cancellationToken) =>
+        cluster.GetGrain<IExecutionRegistryGrain>(0).DiscoverAsync(query, after, limit).WaitAsync(cancellationToken);
 
     public async Task<IAsyncDisposable> SubscribeCreatedAsync(string @namespace, Func<ExecutionSummary, Task> onCreated, CancellationToken cancellationToken)
     {

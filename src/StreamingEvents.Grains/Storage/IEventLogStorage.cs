@@ -60,6 +60,12 @@ internal interface IEventLogStorage
     /// </summary>
     Task<IReadOnlyList<ExecutionSummary>> FindExecutionsAsync(ExecutionQuery query, long boundary, bool newestFirst, int limit, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Executions matching <paramref name="query"/> after <paramref name="after"/> in discovery order: only rows that no
+    /// running transaction can precede (an execution listed later never sorts before one listed earlier), ascending.
+    /// </summary>
+    Task<DiscoveryPage> DiscoverExecutionsAsync(ExecutionQuery query, DiscoveryPosition after, int limit, CancellationToken cancellationToken);
+
     /// <summary>The executions with the given stream ids.</summary>
     Task<IReadOnlyList<ExecutionSummary>> GetExecutionsAsync(IReadOnlyCollection<long> streamIds, CancellationToken cancellationToken);
 

@@ -53,12 +53,16 @@ internal static class StoredRows
     /// <c>$5</c> (parent), each <c>NULL</c> for "any", and the stream-id boundary <c>$6</c>.
     /// </summary>
     public static string ExecutionFilter(bool newestFirst, string parameterPrefix = "$") =>
+        ExecutionMatch(parameterPrefix) +
+        (newestFirst ? $" AND s.id < {parameterPrefix}6 ORDER BY s.id DESC" : $" AND s.id > {parameterPrefix}6 ORDER BY s.id");
+
+    /// <summary>The query's conditions alone: <c>$1</c> (namespace) to <c>$5</c> (parent), each <c>NULL</c> for "any".</summary>
+    public static string ExecutionMatch(string parameterPrefix = "$") =>
         $"s.namespace = {parameterPrefix}1" +
         $" AND ({parameterPrefix}2 IS NULL OR s.workflow_exec_id = {parameterPrefix}2)" +
         $" AND ({parameterPrefix}3 IS NULL OR s.workflow_name = {parameterPrefix}3)" +
         $" AND ({parameterPrefix}4 IS NULL OR s.root_workflow_exec_id = {parameterPrefix}4)" +
-        $" AND ({parameterPrefix}5 IS NULL OR s.parent_workflow_exec_id = {parameterPrefix}5)" +
-        (newestFirst ? $" AND s.id < {parameterPrefix}6 ORDER BY s.id DESC" : $" AND s.id > {parameterPrefix}6 ORDER BY s.id");
+        $" AND ({parameterPrefix}5 IS NULL OR s.parent_workflow_exec_id = {parameterPrefix}5)";
 
     private static WorkflowContext ReadContext(DbDataReader reader) => new(
         WorkflowExecId: reader.GetString(2),

@@ -92,6 +92,9 @@ internal sealed class HookedEventLog(IEventLogStorage inner) : IEventLogStorage,
     public Task<IReadOnlyList<ExecutionSummary>> FindExecutionsAsync(ExecutionQuery query, long boundary, bool newestFirst, int limit, CancellationToken cancellationToken) =>
         inner.FindExecutionsAsync(query, boundary, newestFirst, limit, cancellationToken);
 
+    public Task<DiscoveryPage> DiscoverExecutionsAsync(ExecutionQuery query, DiscoveryPosition after, int limit, CancellationToken cancellationToken) =>
+        inner.DiscoverExecutionsAsync(query, after, limit, cancellationToken);
+
     public Task<IReadOnlyList<ExecutionSummary>> GetExecutionsAsync(IReadOnlyCollection<long> streamIds, CancellationToken cancellationToken) =>
         inner.GetExecutionsAsync(streamIds, cancellationToken);
 

@@ -97,6 +97,53 @@ public sealed class PostgresEventLogTests(PostgresServerFixture postgres) : ICla
         Assert.False(await reader.ReadAsync());
     }
 
+    [Fact]
+    public async Task Discovery_lists_an_execution_whose_row_commits_after_a_later_one_was_listed()
+    {
+        var connectionString = await postgres.CreateDatabaseAsync("discovery");
+        await using var storage = new PostgresEventLogStorage(new PostgresEventLogOptions { ConnectionString = connectionString }, TimeProvider.System);
+        await storage.InitializeAsync(CancellationToken.None);
+        var query = new ExecutionQuery(WorkflowName: "discovery");
+
+        // A stream row inserted by a transaction that is still running holds the lower identity value...
+        var slow = new WorkflowContext(WorkflowExecId: "slow", WorkflowName: "discovery").Normalize();
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        long slowId;
+        await using (var insert = new NpgsqlCommand(
+            "INSERT INTO se_streams (stream_key, namespace, workflow_exec_id, workflow_name, workflow_run_id, root_workflow_exec_id) " +
+            "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id", connection, transaction))
+        {
+            foreach (var value in new[] { slow.Execution.Key, slow.Namespace, slow.WorkflowExecId, slow.WorkflowName!, slow.WorkflowRunId!, slow.RootWorkflowExecId! })
+            {
+                insert.Parameters.Add(new NpgsqlParameter { Value = value });
+            }
+
+            slowId = (long)(await insert.ExecuteScalarAsync())!;
+        }
+
+        // ...than one created and committed meanwhile, which a listing sees first.
+        var fast = new WorkflowContext(WorkflowExecId: "fast", WorkflowName: "discovery").Normalize();
+        var fastId = (await storage.CreateStreamAsync(fast.Execution.Key, fast, CancellationToken.None))!.StreamId;
+        Assert.True(fastId > slowId);
+        var first = await storage.DiscoverExecutionsAsync(query, DiscoveryPosition.Start, 100, CancellationToken.None);
+        var byIdentity = await storage.FindExecutionsAsync(query, 0, newestFirst: false, 100, CancellationToken.None);
+        Assert.Equal([fastId], byIdentity.Select(e => e.StreamId));
+
+        await transaction.CommitAsync();
+
+        // Listed by identity, the slow one would never be listed again: it is below the last one listed.
+        Assert.Empty(await storage.FindExecutionsAsync(query, fastId, newestFirst: false, 100, CancellationToken.None));
+
+        // Discovery lists each exactly once, in commit order, whatever it had listed before the slow one committed.
+        var second = await storage.DiscoverExecutionsAsync(query, first.Next, 100, CancellationToken.None);
+        var third = await storage.DiscoverExecutionsAsync(query, second.Next, 100, CancellationToken.None);
+        Assert.Equal([slowId, fastId], first.Executions.Concat(second.Executions).Select(e => e.StreamId));
+        Assert.Empty(third.Executions);
+        Assert.Equal(second.Next, third.Next);
+    }
+
     private static async Task ExecuteAsync(string connectionString, string sql)
     {
         await using var dataSource = NpgsqlDataSource.Create(connectionString);

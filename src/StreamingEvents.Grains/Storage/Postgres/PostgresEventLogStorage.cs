@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Data.Common;
 using Npgsql;
 using NpgsqlTypes;
@@ -496,6 +497,40 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
         command.Parameters.Add(new() { Value = limit });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await StoredRows.ReadAllAsync(reader, r => StoredRows.ReadExecution(r, ReadTime), cancellationToken);
+    }
+
+    /// <summary>
+    /// By the transaction that inserted each stream row, then its id: identities are taken in one order and committed in
+    /// another, but every row of a transaction older than the snapshot's oldest running one (<c>pg_snapshot_xmin</c>) is
+    /// final, so listing only those, in that order, never steps past a row that becomes visible later.
+    /// </summary>
+    public async Task<DiscoveryPage> DiscoverExecutionsAsync(ExecutionQuery query, DiscoveryPosition after, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(after);
+        await using var command = _dataSource.CreateCommand(
+            $"SELECT {StoredRows.ExecutionColumns}, s.created_xid::text::bigint FROM se_streams s WHERE {StoredRows.ExecutionMatch()}" +
+            " AND s.created_xid < pg_snapshot_xmin(pg_current_snapshot()) AND (s.created_xid, s.id) > ($6::text::xid8, $7)" +
+            " ORDER BY s.created_xid, s.id LIMIT $8");
+        command.Parameters.Add(new() { Value = query.Namespace });
+        foreach (var value in new[] { query.WorkflowExecId, query.WorkflowName, query.RootWorkflowExecId, query.ParentWorkflowExecId })
+        {
+            command.Parameters.Add(new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        }
+
+        command.Parameters.Add(new() { Value = after.Commit.ToString(CultureInfo.InvariantCulture), NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new() { Value = after.StreamId });
+        command.Parameters.Add(new() { Value = limit });
+        var executions = new List<ExecutionSummary>();
+        var next = after;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var execution = StoredRows.ReadExecution(reader, ReadTime);
+            executions.Add(execution);
+            next = new DiscoveryPosition(reader.GetInt64(13), execution.StreamId);
+        }
+
+        return new DiscoveryPage([.. executions], next);
     }
 
     public async Task<IReadOnlyList<ExecutionSummary>> GetExecutionsAsync(IReadOnlyCollection<long> streamIds, CancellationToken cancellationToken)

@@ -494,6 +494,14 @@ internal sealed partial class SqliteEventLogStorage : IEventLogStorage, IAsyncDi
             return (long)command.ExecuteScalar()!;
         }, cancellationToken);
 
+    /// <summary>One writer commits stream rows in the order of their ids: discovery is by id.</summary>
+    public async Task<DiscoveryPage> DiscoverExecutionsAsync(ExecutionQuery query, DiscoveryPosition after, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(after);
+        var executions = await FindExecutionsAsync(query, after.StreamId, newestFirst: false, limit, cancellationToken);
+        return new DiscoveryPage([.. executions], executions.Count > 0 ? new DiscoveryPosition(0, executions[^1].StreamId) : after);
+    }
+
     public Task<IReadOnlyList<ExecutionSummary>> FindExecutionsAsync(ExecutionQuery query, long boundary, bool newestFirst, int limit, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<ExecutionSummary>>(connection =>
         {
