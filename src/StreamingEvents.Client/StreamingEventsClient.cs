@@ -215,7 +215,8 @@ public sealed partial class StreamingEventsClient(
         var settings = new MultiSubscriptionSettings(
             new SubscriptionSettings(_options.SubscriptionBufferEvents, _options.SubscriptionBufferBytes, _options.IdleProbeInterval, _options.ReplayPageSize, _time, metrics),
             _options.DiscoveryInterval,
-            _options.MaxExecutionsPerSubscription);
+            _options.MaxExecutionsPerSubscription,
+            _options.WildcardBufferBytes);
         return MultiExecutionSubscription.RunAsync(new OrleansExecutionDirectory(cluster, _options.StreamProviderName, logger), query, position, topic, settings, cancellationToken);
     }
 

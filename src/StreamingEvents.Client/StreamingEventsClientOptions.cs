@@ -35,8 +35,18 @@ public sealed class StreamingEventsClientOptions
     /// </summary>
     public TimeSpan DiscoveryInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>The most executions one subscription over many executions follows (default 1000).</summary>
+    /// <summary>
+    /// The most executions one subscription over many executions follows at once (default 1000). An execution whose
+    /// lifecycle ended is let go once its last event is delivered.
+    /// </summary>
     public int MaxExecutionsPerSubscription { get; set; } = 1000;
+
+    /// <summary>
+    /// The most bytes of live events one subscription over many executions buffers for a slow consumer, all its
+    /// executions together (default 32 MiB; each also within <see cref="SubscriptionBufferBytes"/>). Past it, the
+    /// execution whose batch did not fit drops its buffer and catches up from storage.
+    /// </summary>
+    public long WildcardBufferBytes { get; set; } = 32L * 1024 * 1024;
 
     /// <summary>Events per replay page (default 1000).</summary>
     public int ReplayPageSize { get; set; } = 1000;

@@ -368,7 +368,7 @@ internal sealed partial class ExecutionStreamGrain
     /// <summary>Announces a new execution to wildcard subscribers (who also re-list, so a lost announcement only delays).</summary>
     private void AnnounceCreated()
     {
-        var summary = new ExecutionSummary(State.StreamId!.Value, State.Context!, State.Head, State.Oldest, State.TaskCount, State.OpenTasks.Count, _time.GetUtcNow());
+        var summary = new ExecutionSummary(State.StreamId!.Value, State.Context!, State.Head, State.Oldest, State.TaskCount, State.OpenTasks.Count, _time.GetUtcNow(), State.ExecutionStatus);
         var announcements = this.GetStreamProvider(_options.StreamProviderName)
             .GetStream<ExecutionSummary>(StreamId.Create(StreamingEventsNames.ExecutionsNamespace, _execution.Namespace));
         _pushes = PushAfterAsync(_pushes, () => announcements.OnNextAsync(summary), 0);

@@ -38,10 +38,17 @@ public sealed record ExecutionSummary(
     [property: Id(3)] long OldestRetained,
     [property: Id(4)] int TaskCount,
     [property: Id(5)] int OpenTasks,
-    [property: Id(6)] DateTimeOffset LastEventAt)
+    [property: Id(6)] DateTimeOffset LastEventAt,
+    [property: Id(7)] ExecutionStatus Status = ExecutionStatus.None)
 {
     /// <summary>The execution.</summary>
     public ExecutionId Execution => Context.Execution;
+
+    /// <summary>
+    /// Whether its lifecycle ended (<c>WORKFLOW_EXECUTION_COMPLETED</c>, <c>_FAILED</c>, <c>_CANCELED</c> or timed out):
+    /// its stream takes no more events.
+    /// </summary>
+    public bool HasEnded => Status is ExecutionStatus.Completed or ExecutionStatus.Failed or ExecutionStatus.Canceled or ExecutionStatus.TimedOut;
 }
 
 /// <summary>

@@ -3,8 +3,12 @@ using StreamingEvents.Contracts;
 
 namespace StreamingEvents.Subscriptions;
 
-/// <summary>Settings of one subscription.</summary>
-internal sealed record SubscriptionSettings(int BufferEvents, long BufferBytes, TimeSpan IdleProbeInterval, int PageSize, TimeProvider Time, StreamingEventsMetrics? Metrics = null);
+/// <summary>
+/// Settings of one subscription; <c>SharedBuffer</c> is the bytes the live buffers of one subscription over many
+/// executions share, when it is part of one.
+/// </summary>
+internal sealed record SubscriptionSettings(
+    int BufferEvents, long BufferBytes, TimeSpan IdleProbeInterval, int PageSize, TimeProvider Time, StreamingEventsMetrics? Metrics = null, ByteBudget? SharedBuffer = null);
 
 /// <summary>
 /// Delivers an execution's events from a position, exactly: each sequence once, ascending, no gap — history replayed
@@ -19,15 +23,17 @@ internal static class ExecutionSubscription
     /// <summary>After this many idle probes that found missed events, the live subscription is made again.</summary>
     private const int ProbesBeforeResubscribe = 2;
 
+    /// <summary>The events from <paramref name="from"/>, for ever, or through <paramref name="through"/> when it is given.</summary>
     public static async IAsyncEnumerable<StreamEvent> RunAsync(
         IExecutionEventSource source,
         StreamPosition from,
         string? topic,
         SubscriptionSettings settings,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+        [EnumeratorCancellation] CancellationToken cancellationToken,
+        long? through = null)
     {
         var metrics = settings.Metrics;
-        var buffer = new LiveBuffer(settings.BufferEvents, settings.BufferBytes, settings.Time);
+        var buffer = new LiveBuffer(settings.BufferEvents, settings.BufferBytes, settings.Time, settings.SharedBuffer);
         var live = await Retry(() => source.SubscribeLiveAsync(buffer.OnBatchAsync, cancellationToken));
         metrics?.ActiveSubscriptions.Add(1);
         long knownHead = 0;
@@ -39,7 +45,7 @@ internal static class ExecutionSubscription
             var next = from.IsLive ? await Retry(() => source.GetHeadAsync(cancellationToken)) + 1 : from.Sequence;
             var catchUp = !from.IsLive;
             var missedProbes = 0;
-            while (true)
+            while (next <= (through ?? long.MaxValue))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 if (catchUp)
@@ -129,6 +135,7 @@ internal static class ExecutionSubscription
                 await ((Task)prefetched).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
 
+            buffer.Close();
             await live.DisposeAsync();
         }
 

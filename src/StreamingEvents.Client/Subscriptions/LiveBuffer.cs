@@ -6,16 +6,18 @@ namespace StreamingEvents.Subscriptions;
 /// Live batches waiting for a subscriber, bounded by event count and by the bytes of their envelopes. When a slow
 /// consumer lets it fill up, it stops accepting and reports <see cref="Overflowed"/>: the subscription then drops it and
 /// catches up from storage, so a slow consumer never holds back the push that feeds everyone else, and never holds more
-/// memory than the bound.
+/// memory than the bound. Buffers of one subscription over many executions also share a <see cref="ByteBudget"/>.
 /// </summary>
-internal sealed class LiveBuffer(int capacityEvents, long capacityBytes, TimeProvider time)
+internal sealed class LiveBuffer(int capacityEvents, long capacityBytes, TimeProvider time, ByteBudget? shared = null)
 {
     private readonly Channel<StreamEventBatch> _channel = Channel.CreateUnbounded<StreamEventBatch>(new UnboundedChannelOptions { SingleReader = true });
     private static readonly StreamEventBatch Wakeup = new([]);
 
+    private readonly Lock _gate = new();
     private int _events;
     private long _bytes;
     private volatile bool _overflowed;
+    private bool _closed;
 
     public bool Overflowed => _overflowed;
 
@@ -27,9 +29,23 @@ internal sealed class LiveBuffer(int capacityEvents, long capacityBytes, TimePro
             return Task.CompletedTask;
         }
 
+        lock (_gate)
+        {
+            if (!_closed)
+            {
+                Accept(batch);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void Accept(StreamEventBatch batch)
+    {
+        var batchBytes = BytesOf(batch);
         var events = Interlocked.Add(ref _events, batch.Events.Length);
-        var bytes = Interlocked.Add(ref _bytes, BytesOf(batch));
-        if (events > capacityEvents || bytes > capacityBytes)
+        var bytes = Interlocked.Add(ref _bytes, batchBytes);
+        if (events > capacityEvents || bytes > capacityBytes || (shared is not null && !shared.TryTake(batchBytes)))
         {
             // Wake a waiting reader: it sees the overflow and catches up from storage at once.
             _overflowed = true;
@@ -39,8 +55,6 @@ internal sealed class LiveBuffer(int capacityEvents, long capacityBytes, TimePro
         {
             _channel.Writer.TryWrite(batch);
         }
-
-        return Task.CompletedTask;
     }
 
     /// <summary>The next batch, or <c>null</c> if none arrived within <paramref name="idle"/>.</summary>
@@ -74,7 +88,7 @@ internal sealed class LiveBuffer(int capacityEvents, long capacityBytes, TimePro
     /// <summary>Empties the buffer after an overflow; the subscription catches up from storage.</summary>
     public void Reset()
     {
-        while (_channel.Reader.TryRead(out _))
+        while (TryTake(out _))
         {
         }
 
@@ -83,12 +97,25 @@ internal sealed class LiveBuffer(int capacityEvents, long capacityBytes, TimePro
         _overflowed = false;
     }
 
+    /// <summary>Takes no more batches and gives what it holds back to the shared budget: the subscription ended.</summary>
+    public void Close()
+    {
+        lock (_gate)
+        {
+            _closed = true;
+        }
+
+        Reset();
+    }
+
     private bool TryTake(out StreamEventBatch batch)
     {
         if (_channel.Reader.TryRead(out batch!))
         {
+            var bytes = BytesOf(batch);
             Interlocked.Add(ref _events, -batch.Events.Length);
-            Interlocked.Add(ref _bytes, -BytesOf(batch));
+            Interlocked.Add(ref _bytes, -bytes);
+            shared?.Return(bytes);
             return true;
         }
 

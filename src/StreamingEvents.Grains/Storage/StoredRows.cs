@@ -37,7 +37,7 @@ internal static class StoredRows
     /// <summary>Execution columns, in the order <see cref="ReadExecution"/> reads them (alias <c>s</c>).</summary>
     public const string ExecutionColumns =
         "s.id, s.namespace, s.workflow_exec_id, s.workflow_name, s.workflow_run_id, s.root_workflow_exec_id, s.parent_workflow_exec_id, " +
-        "s.head, s.oldest, s.retained_bytes, s.task_count, s.last_event_at, s.open_tasks";
+        "s.head, s.oldest, s.retained_bytes, s.task_count, s.last_event_at, s.open_tasks, s.exec_status";
 
     public static ExecutionSummary ReadExecution(DbDataReader reader, Func<DbDataReader, int, DateTimeOffset> readTime) => new(
         StreamId: reader.GetInt64(0),
@@ -46,7 +46,8 @@ internal static class StoredRows
         OldestRetained: reader.GetInt64(8),
         TaskCount: reader.GetInt32(10),
         OpenTasks: reader.GetInt32(12),
-        LastEventAt: readTime(reader, 11));
+        LastEventAt: readTime(reader, 11),
+        Status: (ExecutionStatus)reader.GetInt16(13));
 
     /// <summary>
     /// The filter of an execution query on <c>se_streams s</c>, with positional parameters <c>$1</c> (namespace) to

@@ -527,7 +527,7 @@ internal sealed class PostgresEventLogStorage : IEventLogStorage, IAsyncDisposab
         {
             var execution = StoredRows.ReadExecution(reader, ReadTime);
             executions.Add(execution);
-            next = new DiscoveryPosition(reader.GetInt64(13), execution.StreamId);
+            next = new DiscoveryPosition(reader.GetInt64(14), execution.StreamId);
         }
 
         return new DiscoveryPage([.. executions], next);

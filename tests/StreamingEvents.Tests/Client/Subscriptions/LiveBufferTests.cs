@@ -140,6 +140,46 @@ public sealed class LiveBufferTests
         Assert.Equal([10L, 11L, 12L], Numbers(await buffer.TakeAsync(Idle, CancellationToken.None)));
     }
 
+    [Fact]
+    public async Task Buffers_sharing_a_byte_budget_overflow_when_it_is_spent_and_taking_a_batch_gives_its_bytes_back()
+    {
+        var budget = new ByteBudget(6); // three events of "{}"
+        var first = new LiveBuffer(100, long.MaxValue, _time, budget);
+        var second = new LiveBuffer(100, long.MaxValue, _time, budget);
+        await first.OnBatchAsync(Batch(1, 2));
+        await second.OnBatchAsync(Batch(1));
+        Assert.Equal(6, budget.Used);
+
+        // Within its own bounds, but the shared budget is spent: this buffer overflows, the other keeps its batch.
+        await second.OnBatchAsync(Batch(2));
+        Assert.True(second.Overflowed);
+        Assert.False(first.Overflowed);
+        Assert.Equal(6, budget.Used);
+
+        Assert.Equal([1L, 2L], Numbers(await first.TakeAsync(Idle, CancellationToken.None)));
+        Assert.Equal(2, budget.Used);
+        second.Reset();
+        Assert.Equal(0, budget.Used);
+        await second.OnBatchAsync(Batch(3, 4, 5));
+        Assert.False(second.Overflowed);
+        Assert.Equal(6, budget.Used);
+    }
+
+    [Fact]
+    public async Task A_closed_buffer_gives_back_what_it_held_and_takes_nothing_more()
+    {
+        var budget = new ByteBudget(100);
+        var buffer = new LiveBuffer(100, long.MaxValue, _time, budget);
+        await buffer.OnBatchAsync(Batch(1, 2, 3));
+        Assert.Equal(6, budget.Used);
+
+        buffer.Close();
+        await buffer.OnBatchAsync(Batch(4));
+
+        Assert.Equal(0, budget.Used);
+        Assert.Null(await buffer.TakeAsync(TimeSpan.Zero, CancellationToken.None));
+    }
+
     private static StreamEventBatch Batch(params long[] sequences) =>
         new([.. sequences.Select(s => new StreamEvent(s, "token", "task", EventType.CustomTaskInProgress, s, Encoding.UTF8.GetBytes("{}")))]);
 
