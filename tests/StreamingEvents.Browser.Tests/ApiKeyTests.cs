@@ -5,14 +5,17 @@ using static Microsoft.Playwright.Assertions;
 
 namespace StreamingEvents.Browser.Tests;
 
-/// <summary>With API keys configured, the page streams with the key it is given (EventSource cannot send headers).</summary>
+/// <summary>
+/// With API keys configured, the page streams with the key it is given: the key goes in headers; EventSource cannot send
+/// any, so the stream's URL carries a short-lived token for its one execution, minted with the key, never the key.
+/// </summary>
 [Collection(BrowserCollection.Name)]
 public sealed class ApiKeyTests(BrowserFixture browser)
 {
     private const string Key = "browser-test-key-0123456789";
 
     [Fact]
-    public async Task With_keys_configured_the_page_streams_using_the_key_it_was_given()
+    public async Task With_keys_configured_the_page_streams_with_a_token_minted_by_the_key_it_was_given_never_the_key_in_a_url()
     {
         await using var server = await FrontendServer.StartAsync(new Dictionary<string, string?>
         {
@@ -33,5 +36,11 @@ public sealed class ApiKeyTests(BrowserFixture browser)
         await publisher.UpdateAsync(taskId, new { text = "Hello, keyed world" });
         await Expect(page.TaskText(taskId)).ToHaveTextAsync("Hello, keyed world");
         await Expect(page.Connection).ToHaveTextAsync("live");
+
+        // Neither the stream's URL nor the page's address (hence history and Referer) holds the key.
+        var streamUrl = await page.Page.EvaluateAsync<string>("() => window.streamingEvents.streamUrl");
+        Assert.Contains("access_token=se1.", streamUrl, StringComparison.Ordinal);
+        Assert.DoesNotContain(Key, streamUrl, StringComparison.Ordinal);
+        Assert.DoesNotContain(Key, page.Page.Url, StringComparison.Ordinal);
     }
 }

@@ -100,15 +100,30 @@ public sealed class AuthTests(AuthServerFixture fixture) : IClassFixture<AuthSer
     }
 
     [Fact]
-    public async Task The_key_is_accepted_as_bearer_as_x_api_key_and_as_access_token_on_gets_only()
+    public async Task The_key_is_accepted_as_bearer_and_as_x_api_key_never_in_a_url()
     {
         using var plain = fixture.Client(null);
         using var withHeader = new HttpRequestMessage(HttpMethod.Get, "v1/streams");
         withHeader.Headers.Add("X-API-Key", AuthServerFixture.Subscriber);
         Assert.Equal(HttpStatusCode.OK, (await plain.SendAsync(withHeader)).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await plain.GetAsync($"v1/streams?access_token={AuthServerFixture.Subscriber}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await plain.GetAsync($"v1/streams?access_token={AuthServerFixture.Subscriber}")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized,
             (await plain.PostAsJsonAsync($"v1/tasks?access_token={AuthServerFixture.Publisher}", new { type = "token", state = 0 })).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_key_in_a_url_is_accepted_on_gets_where_the_option_allows_it()
+    {
+        await using var server = await FrontendServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["StreamingEvents:Auth:Keys:0:Id"] = "legacy",
+            ["StreamingEvents:Auth:Keys:0:Sha256"] = AuthOptions.Hash(AuthServerFixture.Subscriber),
+            ["StreamingEvents:Auth:Keys:0:Scopes:0"] = "subscribe",
+            ["StreamingEvents:Auth:Keys:0:Namespaces:0"] = "default",
+            ["StreamingEvents:Auth:AllowKeysInQueryString"] = "true",
+        });
+        using var plain = new HttpClient { BaseAddress = server.BaseAddress };
+        Assert.Equal(HttpStatusCode.OK, (await plain.GetAsync($"v1/streams?access_token={AuthServerFixture.Subscriber}")).StatusCode);
     }
 
     [Fact]

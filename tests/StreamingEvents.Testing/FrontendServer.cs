@@ -15,12 +15,14 @@ public sealed class FrontendServer : IAsyncDisposable
     private readonly int _siloPort = FreePort.Next();
     private readonly int _gatewayPort = FreePort.Next();
     private readonly IReadOnlyDictionary<string, string?> _settings;
+    private readonly ILoggerProvider? _logs;
     private WebApplication? _app;
 
-    private FrontendServer(string dataDirectory, IReadOnlyDictionary<string, string?> settings)
+    private FrontendServer(string dataDirectory, IReadOnlyDictionary<string, string?> settings, ILoggerProvider? logs)
     {
         _dataDirectory = dataDirectory;
         _settings = settings;
+        _logs = logs;
         Port = FreePort.Next();
         BaseAddress = new Uri($"http://127.0.0.1:{Port}/");
         Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
@@ -37,10 +39,14 @@ public sealed class FrontendServer : IAsyncDisposable
 
     public IServiceProvider Services => App.Services;
 
-    /// <summary>Starts a server; <paramref name="settings"/> are configuration overrides (e.g. <c>StreamingEvents:Http:HeartbeatInterval</c>).</summary>
-    public static async Task<FrontendServer> StartAsync(IReadOnlyDictionary<string, string?>? settings = null)
+    /// <summary>
+    /// Starts a server; <paramref name="settings"/> are configuration overrides (e.g. <c>StreamingEvents:Http:HeartbeatInterval</c>).
+    /// Its logs go nowhere, or to <paramref name="logs"/>: the service's own at every level, ASP.NET Core's and Orleans' from
+    /// Warning, as the shipped appsettings.json has them.
+    /// </summary>
+    public static async Task<FrontendServer> StartAsync(IReadOnlyDictionary<string, string?>? settings = null, ILoggerProvider? logs = null)
     {
-        var server = new FrontendServer(Directory.CreateTempSubdirectory("se-frontend-").FullName, settings ?? new Dictionary<string, string?>());
+        var server = new FrontendServer(Directory.CreateTempSubdirectory("se-frontend-").FullName, settings ?? new Dictionary<string, string?>(), logs);
         await server.StartAgainAsync();
         return server;
     }
@@ -59,7 +65,16 @@ public sealed class FrontendServer : IAsyncDisposable
         _app = FrontendApplication.Build(args, builder =>
         {
             builder.Logging.ClearProviders();
-            builder.Logging.AddFilter(_ => false);
+            if (_logs is null)
+            {
+                builder.Logging.AddFilter(_ => false);
+                return;
+            }
+
+            builder.Logging.AddProvider(_logs);
+            builder.Logging.SetMinimumLevel(LogLevel.Trace);
+            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+            builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         });
         await _app.StartAsync().Within(TimeSpan.FromSeconds(60));
     }

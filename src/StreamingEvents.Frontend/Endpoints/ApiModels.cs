@@ -98,3 +98,9 @@ public sealed record DemoRequest(int? TokensPerSecond, int? Tokens, int? Progres
 
 /// <summary>The execution the demo publishes to.</summary>
 public sealed record DemoResponse(string Namespace, string WorkflowExecId, string WorkflowName);
+
+/// <summary><c>POST /v1/stream-tokens</c>: the execution a browser may subscribe to, and for how long (at most the configured lifetime).</summary>
+public sealed record StreamTokenRequest(string WorkflowExecId, int? TtlSeconds);
+
+/// <summary>A stream token: pass it as <c>access_token</c> to the SSE routes of its execution until it expires.</summary>
+public sealed record StreamTokenResponse(string Token, DateTimeOffset ExpiresAt, string Namespace, string WorkflowExecId);

@@ -19,6 +19,7 @@ internal static class EventStreamEndpoints
         v1.MapGet("/workflows/events/stream", StreamEventsAsync)
             .WithTags("Events")
             .RequireAuthorization(SecurityHostingExtensions.SubscribePolicy)
+            .WithMetadata(AcceptsStreamTokens.Instance)
             .WithName("GetStreamEvents")
             .WithSummary("Events of one execution or of every matching execution, replayed then live, as Server-Sent Events.")
             .Produces<string>(StatusCodes.Status200OK, "text/event-stream")
@@ -28,6 +29,7 @@ internal static class EventStreamEndpoints
         v1.MapGet("/workflows/executions/{execution_id}/stream", StreamExecutionAsync)
             .WithTags("Events")
             .RequireAuthorization(SecurityHostingExtensions.SubscribePolicy)
+            .WithMetadata(AcceptsStreamTokens.Instance)
             .WithName("StreamExecution")
             .WithSummary("Events of one execution: DATABASE (history, then the stream ends), LIVE (from now) or HYBRID (history, then live).")
             .Produces<string>(StatusCodes.Status200OK, "text/event-stream")
@@ -41,6 +43,7 @@ internal static class EventStreamEndpoints
     {
         RequireEventStream(context.Request);
         var query = EventStreamQuery.Parse(context.Request);
+        Tenancy.RequireExecution(context, query.IsSingleExecution ? query.Executions.WorkflowExecId : null);
         var matcher = new EventMatcher(query);
         Func<CancellationToken, IAsyncEnumerable<SseRecord>> records;
         if (query.IsSingleExecution)
@@ -73,6 +76,7 @@ internal static class EventStreamEndpoints
         try
         {
             execution = new ExecutionId(Tenancy.Namespace(context), execution_id);
+            Tenancy.RequireExecution(context, execution.WorkflowExecId);
         }
         catch (InvalidIdentifierException error)
         {

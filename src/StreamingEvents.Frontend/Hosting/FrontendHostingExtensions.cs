@@ -56,6 +56,7 @@ public static class FrontendHostingExtensions
         TaskEndpoints.Map(v1);
         ExecutionEndpoints.Map(v1);
         StreamEndpoints.Map(v1);
+        StreamTokenEndpoints.Map(v1);
         if (app.Configuration.GetSection(FrontendOptions.SectionName).GetValue(nameof(FrontendOptions.EnableDemo), true))
         {
             DemoEndpoints.Map(v1);

@@ -26,6 +26,7 @@ internal static class OpenApiDocumentation
             ("workflow_event_types", ParameterLocation.Query, "Repeated (or comma-separated): only these event types."),
             ("state_mode", ParameterLocation.Query, "as_published (default) or full: json_patch payloads rewritten as whole states."),
             ("namespace", ParameterLocation.Query, "The namespace, when the API key reaches several."),
+            ("access_token", ParameterLocation.Query, "A stream token (POST /v1/stream-tokens) for its one execution, for a browser's EventSource; API keys go in headers."),
             ("Last-Event-ID", ParameterLocation.Header, "Resume after this record id (exclusive): a broker_sequence or a cursor."),
         ],
         ["StreamExecution"] =
@@ -33,6 +34,7 @@ internal static class OpenApiDocumentation
             ("event_source", ParameterLocation.Query, "DATABASE (history, then the end), LIVE (from now) or HYBRID (history, then live; default)."),
             ("last_event_id", ParameterLocation.Query, "Resume after this broker_sequence (exclusive)."),
             ("namespace", ParameterLocation.Query, "The namespace, when the API key reaches several."),
+            ("access_token", ParameterLocation.Query, "A stream token (POST /v1/stream-tokens), for a browser's EventSource; API keys go in headers."),
             ("Last-Event-ID", ParameterLocation.Header, "Resume after this broker_sequence (exclusive)."),
         ],
         ["ListEvents"] =

@@ -24,6 +24,21 @@ public sealed class AuthOptions
     /// <summary>The most SSE connections one key may hold open (default 200).</summary>
     public int MaxConnectionsPerKey { get; set; } = 200;
 
+    /// <summary>
+    /// The secret that signs stream tokens (<c>POST /v1/stream-tokens</c>): base64 of at least 32 random bytes, the same
+    /// on every frontend replica. Unset, each process makes its own at start: its tokens hold for that process only.
+    /// </summary>
+    public string? TokenSigningKey { get; set; }
+
+    /// <summary>The longest a stream token lives, and how long it lives unless the request asks for less (default 15 min).</summary>
+    public TimeSpan StreamTokenLifetime { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// Whether an API key may come as <c>access_token</c> in a query string (default <c>false</c>): a URL is kept by proxy
+    /// logs, browser history and <c>Referer</c>. Browsers use a stream token there instead.
+    /// </summary>
+    public bool AllowKeysInQueryString { get; set; }
+
     public bool Enabled => Keys.Count > 0;
 
     /// <summary>The hash to configure for a key: lowercase hex SHA-256 of its UTF-8 bytes (<c>printf %s KEY | sha256sum</c>).</summary>
@@ -85,12 +100,28 @@ internal sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
             failures.Add($"{AuthOptions.SectionName}:PublishPermitsPerSecond and PublishBurst must be positive.");
         }
 
+        if (!string.IsNullOrEmpty(options.TokenSigningKey) && !IsStrongKey(options.TokenSigningKey))
+        {
+            failures.Add($"{AuthOptions.SectionName}:TokenSigningKey must be base64 of at least 32 bytes (openssl rand -base64 32).");
+        }
+
+        if (options.StreamTokenLifetime <= TimeSpan.Zero || options.StreamTokenLifetime > TimeSpan.FromDays(1))
+        {
+            failures.Add($"{AuthOptions.SectionName}:StreamTokenLifetime must be positive and at most one day.");
+        }
+
         if (options.MaxConnectionsPerKey < 1)
         {
             failures.Add($"{AuthOptions.SectionName}:MaxConnectionsPerKey must be positive.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static bool IsStrongKey(string base64)
+    {
+        var buffer = new byte[base64.Length];
+        return Convert.TryFromBase64String(base64, buffer, out var length) && length >= 32;
     }
 }
 

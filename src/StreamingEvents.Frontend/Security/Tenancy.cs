@@ -29,6 +29,19 @@ internal static class Tenancy
             : throw new ApiProblemException(StatusCodes.Status403Forbidden, "forbidden", $"The API key does not reach namespace '{requested}'.", "namespace");
     }
 
+    /// <summary>
+    /// A stream token reaches one execution: a request for another, or for many (<paramref name="workflowExecId"/>
+    /// <c>null</c>), is forbidden. Keys reach every execution of their namespaces.
+    /// </summary>
+    public static void RequireExecution(HttpContext context, string? workflowExecId)
+    {
+        if (context.User.FindFirst(ApiKeyAuthentication.ExecutionClaim)?.Value is { } allowed && allowed != workflowExecId)
+        {
+            throw new ApiProblemException(StatusCodes.Status403Forbidden, "forbidden",
+                workflowExecId is null ? "A stream token reaches one execution: name it with workflow_exec_id." : "The stream token is for another execution.");
+        }
+    }
+
     /// <summary>Whether the caller reaches <paramref name="namespace"/>.</summary>
     public static bool Reaches(ClaimsPrincipal user, string @namespace) =>
         user.FindAll(ApiKeyAuthentication.NamespaceClaim).Any(c => c.Value == "*" || c.Value == @namespace);

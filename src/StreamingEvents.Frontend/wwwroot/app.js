@@ -102,6 +102,8 @@
     /** The sequence the last reconnection resumed from, or null. */
     get resumedFrom() { return follow.resumedFrom; },
     get lastError() { return follow.lastError; },
+    /** The URL the open stream was requested with (its credential is a stream token, never the key), or null. */
+    get streamUrl() { return follow.source ? follow.source.url : null; },
     tasks() {
       return [...follow.tasks.values()].map((t) => ({
         id: t.id, type: t.type, status: t.status, message: t.message, updates: t.updates, state: t.state,
@@ -161,10 +163,20 @@
     clearTimeout(follow.retryTimer);
   }
 
-  function open(mine) {
+  async function open(mine) {
     // start_seq is inclusive: the next expected sequence. EventSource's own reconnections send Last-Event-ID instead.
     const from = mine.lastSeq + 1;
-    const source = new EventSource(withKey(`/v1/workflows/events/stream?workflow_exec_id=${encodeURIComponent(mine.exec)}&start_seq=${from}`));
+    let url;
+    try {
+      url = await withStreamToken(mine.exec, `/v1/workflows/events/stream?workflow_exec_id=${encodeURIComponent(mine.exec)}&start_seq=${from}`);
+    } catch {
+      // No token (the service is unreachable, or the key was refused): try again later.
+      if (follow === mine) scheduleReopen(mine);
+      return;
+    }
+
+    if (follow !== mine || mine.source) return;
+    const source = new EventSource(url);
     mine.source = source;
     const current = () => follow === mine && mine.source === source;
 
@@ -698,19 +710,32 @@
   }
 
   // ---------------------------------------------------------------- API key
-  // Without configured keys the service needs none. With keys, a 401 asks for one once; it is kept for this tab only.
-  // EventSource cannot send headers, so streams carry it as access_token.
+  // Without configured keys the service needs none. With keys, a 401 asks for one once; it is kept for this tab only and
+  // sent in a header. EventSource cannot send headers, so a stream carries a short-lived token for its one execution,
+  // minted with the key, as access_token: never the key itself, which a URL would leave in logs and history. When the
+  // token expires, the browser's reconnection is refused and the page opens the stream again with a new one.
   const API_KEY_STORAGE = 'streaming-events.api-key';
   const fromUrl = new URLSearchParams(location.search).get('api_key');
-  if (fromUrl) sessionStorage.setItem(API_KEY_STORAGE, fromUrl);
+  if (fromUrl) {
+    // Kept for this tab, and taken out of the address bar and history at once.
+    sessionStorage.setItem(API_KEY_STORAGE, fromUrl);
+    const address = new URL(location.href);
+    address.searchParams.delete('api_key');
+    window.history.replaceState(window.history.state, '', address);
+  }
 
   function apiKey() {
     return sessionStorage.getItem(API_KEY_STORAGE);
   }
 
-  function withKey(url) {
-    const key = apiKey();
-    return key ? `${url}${url.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(key)}` : url;
+  async function withStreamToken(exec, url) {
+    if (!apiKey()) return url;
+    const minted = await getJson('/v1/stream-tokens', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ workflow_exec_id: exec }),
+    });
+    return `${url}${url.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(minted.token)}`;
   }
 
   async function getJson(path, init, asked) {
