@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Serialization;
 using StreamingEvents;
@@ -16,7 +17,8 @@ public static class StreamingEventsClientExtensions
     /// </summary>
     public static IServiceCollection AddStreamingEventsClient(this IServiceCollection services, Action<StreamingEventsClientOptions>? configure = null)
     {
-        var options = services.AddOptions<StreamingEventsClientOptions>().BindConfiguration(StreamingEventsClientOptions.SectionName);
+        var options = services.AddOptions<StreamingEventsClientOptions>().BindConfiguration(StreamingEventsClientOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StreamingEventsClientOptions>, StreamingEventsClientOptionsValidator>());
         if (configure is not null)
         {
             options.Configure(configure);
