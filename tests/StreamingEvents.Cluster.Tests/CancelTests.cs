@@ -19,19 +19,8 @@ public sealed partial class CancelTests(ITestOutputHelper output)
 
     [Fact]
     [Trait("Category", "Latency")] // eng/test.sh runs it alone, after the other suites
-    public async Task A_cancel_over_http_reaches_the_producers_in_a_worker_process_within_100_ms_at_p99_and_ends_their_tasks()
-    {
-        await using var cluster = await ProcessCluster.StartAsync(silos: 1);
-        try
-        {
-            await RunAsync(cluster);
-        }
-        catch
-        {
-            output.WriteLine(cluster.Diagnostics);
-            throw;
-        }
-    }
+    public Task A_cancel_over_http_reaches_the_producers_in_a_worker_process_within_100_ms_at_p99_and_ends_their_tasks() =>
+        ProcessCluster.RunAsync(silos: 1, output, RunAsync);
 
     private async Task RunAsync(ProcessCluster cluster)
     {

@@ -11,19 +11,8 @@ public sealed class FailoverTests(ITestOutputHelper output)
     private const int Executions = 4;
 
     [Fact]
-    public async Task Killing_the_silo_of_a_busy_stream_loses_no_acknowledged_event_and_subscribers_continue_exactly()
-    {
-        await using var cluster = await ProcessCluster.StartAsync(silos: 3);
-        try
-        {
-            await RunAsync(cluster);
-        }
-        catch
-        {
-            output.WriteLine(cluster.Diagnostics);
-            throw;
-        }
-    }
+    public Task Killing_the_silo_of_a_busy_stream_loses_no_acknowledged_event_and_subscribers_continue_exactly() =>
+        ProcessCluster.RunAsync(silos: 3, output, RunAsync);
 
     private async Task RunAsync(ProcessCluster cluster)
     {

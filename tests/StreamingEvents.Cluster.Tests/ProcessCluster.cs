@@ -32,6 +32,24 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     public IStreamingEventsClient Client => _client!.Services.GetRequiredService<IStreamingEventsClient>();
 
+    /// <summary>
+    /// Starts a cluster of <paramref name="silos"/>, runs <paramref name="test"/> on it, and when that fails writes the
+    /// tail of every process's output to <paramref name="output"/> before the failure goes on.
+    /// </summary>
+    public static async Task RunAsync(int silos, Xunit.Abstractions.ITestOutputHelper output, Func<ProcessCluster, Task> test)
+    {
+        await using var cluster = await StartAsync(silos);
+        try
+        {
+            await test(cluster);
+        }
+        catch
+        {
+            output.WriteLine(cluster.Diagnostics);
+            throw;
+        }
+    }
+
     public static async Task<ProcessCluster> StartAsync(int silos)
     {
         var postgres = await PostgresServer.StartAsync();

@@ -24,19 +24,8 @@ public sealed class StalledReaderTests(ITestOutputHelper output)
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(120);
 
     [Fact]
-    public async Task Ten_readers_stalled_through_80_MB_cost_about_their_byte_bound_and_get_every_event_when_they_read_again()
-    {
-        await using var cluster = await ProcessCluster.StartAsync(silos: 1);
-        try
-        {
-            await RunAsync(cluster);
-        }
-        catch
-        {
-            output.WriteLine(cluster.Diagnostics);
-            throw;
-        }
-    }
+    public Task Ten_readers_stalled_through_80_MB_cost_about_their_byte_bound_and_get_every_event_when_they_read_again() =>
+        ProcessCluster.RunAsync(silos: 1, output, RunAsync);
 
     private async Task RunAsync(ProcessCluster cluster)
     {
