@@ -259,6 +259,16 @@ internal sealed partial class ExecutionStreamGrain
             _window.Append(rendered);
         }
 
+        if (State.OpenTasks.Count == 0)
+        {
+            // Nothing is open: the stream may get nothing for a long time or ever again (its execution ended), while
+            // its activation lingers until Orleans collects it. Late readers read storage instead; the recent window and
+            // the closed tasks' rows are freed now. (The soak measured windows of ended executions growing the frontend
+            // by 600 MB a minute at 10k events/s.)
+            _window.Clear();
+            _tasks.Clear();
+        }
+
         RememberKeys(append.Keys);
         plan.Acknowledge(_metrics, _time);
         Push(plan.Rendered);

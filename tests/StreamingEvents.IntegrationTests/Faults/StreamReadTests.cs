@@ -60,6 +60,43 @@ public sealed class StreamReadTests
     }
 
     [Fact]
+    public async Task A_stream_left_with_no_open_task_frees_its_recent_window_and_reads_it_back_from_storage()
+    {
+        await using var backend = new SqliteBackend();
+        await using var cluster = await FaultCluster.StartAsync(backend, configureSilo: HookedEventLog.Install);
+        var storage = HookedEventLog.Of(cluster.SiloServices);
+        var replayReads = 0;
+        storage.BeforeReadEvents = (_, from, to) =>
+        {
+            // Reads of a single event are the maintenance timer's.
+            if (to > from)
+            {
+                Interlocked.Increment(ref replayReads);
+            }
+
+            return Task.CompletedTask;
+        };
+        var streams = cluster.Client.ForExecution(ClusterFixture.NewExecution());
+        var task = await streams.StartTaskAsync("token", 0);
+        await task.UpdateStateAsync(1);
+
+        // While a task is open, recent events are served from memory.
+        Assert.Equal(2, (await cluster.Client.ReadAsync(streams.Execution, StreamPosition.FromSequence(1)).Within()).Events.Length);
+        Assert.Equal(0, Volatile.Read(ref replayReads));
+
+        // Once none is, the activation may linger idle for many minutes (an ended execution); its window is freed.
+        await task.DisposeAsync();
+        var events = (await cluster.Client.ReadAsync(streams.Execution, StreamPosition.FromSequence(1)).Within()).Events;
+        Assert.Equal([1L, 2, 3], events.Select(e => e.BrokerSequence));
+        Assert.Equal(EventType.CustomTaskCompleted, events[^1].EventType);
+        Assert.Equal(1, Volatile.Read(ref replayReads));
+
+        // A new task makes it a live stream again, numbered on.
+        await using var next = await streams.StartTaskAsync("token", 0);
+        Assert.Equal(5, await next.UpdateStateAsync(1));
+    }
+
+    [Fact]
     public async Task A_reload_that_empties_the_task_cache_while_a_read_loads_missing_tasks_does_not_break_the_read()
     {
         await using var backend = new SqliteBackend();
@@ -77,7 +114,8 @@ public sealed class StreamReadTests
         {
         }
 
-        // A read of 1-3 (4 is in memory) must load b's row from storage; it is held there.
+        // With no task open, the stream keeps neither events nor closed tasks in memory: a read of 1-4 loads the tasks'
+        // rows from storage; it is held there.
         var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         storage.BeforeReadTasks = async (_, _) =>
@@ -102,8 +140,8 @@ public sealed class StreamReadTests
         release.SetResult();
 
         var page = await read.Within();
-        Assert.Equal([1L, 2L, 3L], page.Events.Select(e => e.BrokerSequence));
-        Assert.Equal(["b", "b", "a"], page.Events.Select(e => e.Stream));
+        Assert.Equal([1L, 2L, 3L, 4L], page.Events.Select(e => e.BrokerSequence));
+        Assert.Equal(["b", "b", "a", "a"], page.Events.Select(e => e.Stream));
     }
 
     [Fact]
