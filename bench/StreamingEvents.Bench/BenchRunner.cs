@@ -25,7 +25,7 @@ internal static class BenchRunner
         IWorkload[] workloads =
         [
             new ChatWorkload(), new LadderWorkload(), new ThroughputWorkload(), new LargePayloadWorkload(), new FanoutWorkload(), new MemoryWorkload(),
-            new ReconnectWorkload(), new ReplayWorkload(), new DeltaWorkload(), new StorageCeilingWorkload(),
+            new ReconnectWorkload(), new ReplayWorkload(), new DeltaWorkload(), new StorageCeilingWorkload(), new SoakWorkload(),
         ];
         await display.RunAsync(async () =>
         {
@@ -43,14 +43,15 @@ internal static class BenchRunner
 
             await using (context)
             {
-                foreach (var workload in workloads.Where(w => only is null || only.Contains(w.Id)))
+                // The ten-minute soak runs in the full profile or when asked for by name.
+                foreach (var workload in workloads.Where(w => only is null ? w is not SoakWorkload || profile.Name == "full" : only.Contains(w.Id)))
                 {
                     var workloadStarted = Stopwatch.StartNew();
                     display.Say($"{workload.Title}");
                     try
                     {
                         await workload.RunAsync(context);
-                        if (workload is MemoryWorkload)
+                        if (workload is MemoryWorkload or SoakWorkload)
                         {
                             await context.StopFrontendAsync();
                         }
