@@ -18,8 +18,11 @@ namespace StreamingEvents;
 /// <remarks>
 /// Reentrant: appends queue up while a commit is in flight and go together in the next one. All mutation of the
 /// numbering happens in one flush loop (<see cref="FlushAsync"/>), which runs on the grain's single-threaded scheduler.
+/// Collected after 2 idle minutes rather than Orleans' default: executions end all the time and are rarely touched
+/// again, and the soak measured their idle activations growing the heap by about 100 MB a minute at 10k events/s.
 /// </remarks>
 [Reentrant]
+[CollectionAgeLimit(Minutes = 2)]
 internal sealed partial class ExecutionStreamGrain : Grain, IExecutionStreamGrain
 {
     private readonly IPersistentEventLog _log;

@@ -13,6 +13,7 @@ namespace StreamingEvents;
 /// commit; this grain caches the status and the task's current whole state, so that <c>complete</c> without a state
 /// publishes it and patches are checked against it before they are numbered.
 /// </summary>
+[CollectionAgeLimit(Minutes = 2)] // finished tasks are rarely touched again (see ExecutionStreamGrain)
 internal sealed class TaskGrain([FromKeyedServices(StreamingEventsNames.EventLogStorage)] IEventLogStorage storage) : Grain, ITaskGrain
 {
     /// <summary>Writes a patched state however deep the patches made it, so that its depth is refused by rule, not by the writer.</summary>
