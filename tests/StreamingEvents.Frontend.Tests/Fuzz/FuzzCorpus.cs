@@ -200,12 +200,14 @@ internal sealed class FuzzCorpus(int seed, FuzzTargets targets)
             var (bytes, httpLevel) = Hostile.HeaderValue(id);
             request.Headers.Add(("Last-Event-ID", bytes));
             request.HttpLevel |= httpLevel;
+
+            // An earlier header that breaks HTTP (a bare LF in X-Namespace) can end the header block before this one.
             var seen = id.Trim(' ', '\t');
-            if (!httpLevel && single is true && Hostile.IsInvalidSequenceId(seen))
+            if (!request.HttpLevel && single is true && Hostile.IsInvalidSequenceId(seen))
             {
                 request.MustRefuse($"Last-Event-ID '{seen}' is not a broker_sequence of a single-execution stream");
             }
-            else if (!httpLevel && single is false && Hostile.IsInvalidCursor(seen))
+            else if (!request.HttpLevel && single is false && Hostile.IsInvalidCursor(seen))
             {
                 request.MustRefuse($"Last-Event-ID '{seen}' is not a cursor of a wildcard stream");
             }
@@ -245,7 +247,7 @@ internal sealed class FuzzCorpus(int seed, FuzzTargets targets)
             var (bytes, httpLevel) = Hostile.HeaderValue(id);
             request.Headers.Add(("Last-Event-ID", bytes));
             request.HttpLevel |= httpLevel;
-            if (!httpLevel && !queryResume && Hostile.IsInvalidSequenceId(id.Trim(' ', '\t')))
+            if (!request.HttpLevel && !queryResume && Hostile.IsInvalidSequenceId(id.Trim(' ', '\t')))
             {
                 request.MustRefuse($"Last-Event-ID '{id}' is not a broker_sequence");
             }
@@ -296,7 +298,7 @@ internal sealed class FuzzCorpus(int seed, FuzzTargets targets)
             request.Headers.Add(("X-Namespace", bytes));
             request.HttpLevel |= httpLevel;
             var seen = text.Trim(' ', '\t');
-            if (!httpLevel && !target.HasNamespace && seen.Length > 0 && !Names.IsValidNamespace(seen))
+            if (!request.HttpLevel && !target.HasNamespace && seen.Length > 0 && !Names.IsValidNamespace(seen))
             {
                 request.MustRefuse($"X-Namespace '{seen}' is not a namespace");
             }
