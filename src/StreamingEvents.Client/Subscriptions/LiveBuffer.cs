@@ -10,7 +10,10 @@ namespace StreamingEvents.Subscriptions;
 /// </summary>
 internal sealed class LiveBuffer(int capacityEvents, long capacityBytes, TimeProvider time, ByteBudget? shared = null)
 {
-    private readonly Channel<StreamEventBatch> _channel = Channel.CreateUnbounded<StreamEventBatch>(new UnboundedChannelOptions { SingleReader = true });
+    /// <summary>Batches with the bytes they were counted for (measured once, when accepted).</summary>
+    private readonly Channel<(StreamEventBatch Batch, long Bytes)> _channel =
+        Channel.CreateUnbounded<(StreamEventBatch, long)>(new UnboundedChannelOptions { SingleReader = true });
+
     private static readonly StreamEventBatch Wakeup = new([]);
 
     private readonly Lock _gate = new();
@@ -49,11 +52,11 @@ internal sealed class LiveBuffer(int capacityEvents, long capacityBytes, TimePro
         {
             // Wake a waiting reader: it sees the overflow and catches up from storage at once.
             _overflowed = true;
-            _channel.Writer.TryWrite(Wakeup);
+            _channel.Writer.TryWrite((Wakeup, 0));
         }
         else
         {
-            _channel.Writer.TryWrite(batch);
+            _channel.Writer.TryWrite((batch, batchBytes));
         }
     }
 
@@ -110,15 +113,16 @@ internal sealed class LiveBuffer(int capacityEvents, long capacityBytes, TimePro
 
     private bool TryTake(out StreamEventBatch batch)
     {
-        if (_channel.Reader.TryRead(out batch!))
+        if (_channel.Reader.TryRead(out var item))
         {
-            var bytes = BytesOf(batch);
+            batch = item.Batch;
             Interlocked.Add(ref _events, -batch.Events.Length);
-            Interlocked.Add(ref _bytes, -bytes);
-            shared?.Return(bytes);
+            Interlocked.Add(ref _bytes, -item.Bytes);
+            shared?.Return(item.Bytes);
             return true;
         }
 
+        batch = null!;
         return false;
     }
 
