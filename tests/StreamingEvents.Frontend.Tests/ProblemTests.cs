@@ -313,7 +313,10 @@ public sealed class ProblemTests(SharedServer fixture)
     public async Task A_request_body_over_the_limit_is_a_413_problem(bool chunked)
     {
         var task = await Api.StartTaskAsync(Api.NewId("body"));
-        var body = Encoding.UTF8.GetBytes($$"""{"state":"{{new string('x', 5 * 1024 * 1024)}}"}""");
+        // Just over the limit: Kestrel refuses a chunked body once it has read the limit and then closes the connection
+        // without draining the rest, so a client still writing megabytes gets a reset (a broken pipe) before it reads the
+        // 413. An excess small enough for the loopback socket buffers is written in full before the server refuses it.
+        var body = Encoding.UTF8.GetBytes($$"""{"state":"{{new string('x', (int)new FrontendOptions().MaxRequestBodyBytes + 16 * 1024)}}"}""");
         HttpContent content = chunked ? new StreamContent(new MemoryStream(body)) : new ByteArrayContent(body);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         if (chunked)
