@@ -45,7 +45,10 @@ public sealed class StreamEvent
     [Id(4)]
     public long TimestampUnixNanoseconds { get; }
 
-    /// <summary>The envelope as UTF-8 JSON, exactly as sent over SSE.</summary>
+    /// <summary>
+    /// The envelope as UTF-8 JSON, exactly as sent over SSE. An event received from the service shares one buffer with
+    /// the others of its page or batch: copy it (<c>ToArray()</c>) to keep it long after its neighbours.
+    /// </summary>
     [Id(5)]
     public ReadOnlyMemory<byte> Json { get; }
 
@@ -110,10 +113,10 @@ public sealed class StreamEvent
 /// <summary>
 /// Committed events pushed to live subscribers in one message. <see cref="Through"/> is the highest sequence the batch
 /// stands for: events too large for a push message are left out, and a subscriber that has not received everything up
-/// to <see cref="Through"/> reads the rest from storage.
+/// to <see cref="Through"/> reads the rest from storage. Crosses the wire packed (<see cref="PackedEvents"/>).
 /// </summary>
-[GenerateSerializer, Immutable, Alias("se.StreamEventBatch")]
-public sealed record StreamEventBatch([property: Id(0)] StreamEvent[] Events, [property: Id(1)] long Through)
+[Immutable]
+public sealed record StreamEventBatch(StreamEvent[] Events, long Through)
 {
     /// <summary>A batch that carries all of <paramref name="events"/>.</summary>
     public StreamEventBatch(StreamEvent[] events)

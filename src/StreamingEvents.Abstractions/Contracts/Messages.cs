@@ -205,14 +205,10 @@ public sealed record ReadRequest(
 
 /// <summary>
 /// A page of events in ascending order. <see cref="NextSequence"/> is where the next read continues; with a topic
-/// filter it also skips the numbers of other topics that were scanned.
+/// filter it also skips the numbers of other topics that were scanned. Crosses the wire packed (<see cref="PackedEvents"/>).
 /// </summary>
-[GenerateSerializer, Immutable, Alias("se.EventPage")]
-public sealed record EventPage(
-    [property: Id(0)] StreamEvent[] Events,
-    [property: Id(1)] long NextSequence,
-    [property: Id(2)] long Head,
-    [property: Id(3)] long OldestRetained)
+[Immutable]
+public sealed record EventPage(StreamEvent[] Events, long NextSequence, long Head, long OldestRetained)
 {
     /// <summary>Whether the page reached the head: nothing more is stored yet.</summary>
     public bool ReachedHead => NextSequence > Head;
