@@ -152,26 +152,48 @@ internal static class EventStreamEndpoints
         }
     }
 
-    /// <summary>History up to the head as it was when the request came, then the end of the stream.</summary>
+    /// <summary>
+    /// History up to the head as it was when the request came, then the end of the stream. The next page is read while
+    /// this one is written.
+    /// </summary>
     private static async IAsyncEnumerable<SseRecord> HistoryAsync(IStreamingEventsClient client, ExecutionId execution, StreamPosition from,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var head = (await client.GetStreamInfoAsync(execution, cancellationToken)).Head;
         var position = from;
-        while (position.Sequence <= head)
+        var next = position.Sequence <= head ? client.ReadAsync(execution, position, cancellationToken: cancellationToken) : null;
+        try
         {
-            var page = await client.ReadAsync(execution, position, cancellationToken: cancellationToken);
-            foreach (var streamEvent in page.Events.Where(e => e.BrokerSequence <= head))
+            while (next is not null)
             {
-                yield return new SseRecord(streamEvent.BrokerSequence.ToString(CultureInfo.InvariantCulture), streamEvent.Json);
-            }
+                var page = await next;
+                next = null;
+                var advanced = page.NextSequence > position.Sequence;
+                if (advanced && page.NextSequence <= head)
+                {
+                    next = client.ReadAsync(execution, StreamPosition.FromSequence(page.NextSequence), cancellationToken: cancellationToken);
+                }
 
-            if (page.NextSequence <= position.Sequence)
+                foreach (var streamEvent in page.Events.Where(e => e.BrokerSequence <= head))
+                {
+                    yield return new SseRecord(streamEvent.BrokerSequence.ToString(CultureInfo.InvariantCulture), streamEvent.Json);
+                }
+
+                if (!advanced)
+                {
+                    yield break;
+                }
+
+                position = StreamPosition.FromSequence(page.NextSequence);
+            }
+        }
+        finally
+        {
+            if (next is not null)
             {
-                yield break;
+                // The client left before this page was due: it is never sent, so its outcome does not matter.
+                await ((Task)next).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
-
-            position = StreamPosition.FromSequence(page.NextSequence);
         }
     }
 

@@ -6,8 +6,9 @@ namespace StreamingEvents.Frontend.Sse;
 
 /// <summary>
 /// Writes a Server-Sent Events response: <c>id</c>/<c>event</c>/<c>data</c> records, comments and the <c>retry</c>
-/// hint, flushed as they are written. Event JSON is written as the exact bytes the service rendered; a payload that holds
-/// raw line breaks is split into several <c>data:</c> lines, as the format requires.
+/// hint. Events are sent when the caller flushes (<see cref="FlushAsync"/>), everything else as it is written. Event
+/// JSON is written as the exact bytes the service rendered; a payload that holds raw line breaks is split into several
+/// <c>data:</c> lines, as the format requires.
 /// </summary>
 internal sealed class SseWriter(HttpResponse response)
 {
@@ -29,22 +30,19 @@ internal sealed class SseWriter(HttpResponse response)
         return _out.FlushAsync();
     }
 
-    public Task WriteEventAsync(string id, ReadOnlySpan<byte> data, string? eventType = null)
+    /// <summary>Writes a record without flushing it (see <see cref="FlushAsync"/>); returns about how many bytes it wrote.</summary>
+    public int WriteEvent(string id, ReadOnlySpan<byte> data)
     {
         _out.Write("id: ");
         _out.Write(id);
         _out.Write("\n");
-        if (eventType is not null)
-        {
-            _out.Write("event: ");
-            _out.Write(eventType);
-            _out.Write("\n");
-        }
-
         WriteData(data);
         _out.Write("\n");
-        return _out.FlushAsync();
+        return id.Length + data.Length + 12;
     }
+
+    /// <summary>Sends what was written.</summary>
+    public Task FlushAsync() => _out.FlushAsync();
 
     public Task WriteErrorAsync(string error, string reason)
     {
