@@ -23,13 +23,20 @@ internal static class TargetEvaluator
         Ratio(report, "W2-max", "Max D2 rate with 500 concurrent publishers ≥ 1.0× Redis always", "StreamingEvents D2", "Redis always", "achieved_rate", 1.0);
         Ratio(report, "W2-single", "Single awaited publisher ≥ 0.7× Redis 1-client always", "StreamingEvents D2", "Redis always", "achieved_rate", 0.7);
 
-        foreach (var temperature in new[] { "cold", "warm" })
+        Ratio(report, "W4-max", "One awaited 1 MB publisher ≥ 0.5× Redis always", "StreamingEvents D2", "Redis always", "achieved_rate", 0.5);
+
+        foreach (var (system, temperature, required) in new[]
         {
-            var replay = Row(report, "W8", "StreamingEvents D2", $"100k x 100 B {temperature}");
+            ("StreamingEvents D2", "cold", 300_000), ("StreamingEvents D2", "warm", 600_000),
+            ("StreamingEvents SSE D2", "cold", 300_000), ("StreamingEvents SSE D2", "warm", 300_000),
+        })
+        {
+            var replay = Row(report, "W8", system, $"100k x 100 B {temperature}");
             if (replay is not null)
             {
                 var rate = replay.Median("events_per_s");
-                report.Targets.Add(new($"Replay from 0 ≥ 500k events/s ({temperature})", $"{rate:#,0} ev/s", rate / 500_000, rate >= 500_000, "W8 100k × 100 B"));
+                var path = system.Contains("SSE", StringComparison.Ordinal) ? "over HTTP (SSE)" : "through the SDK";
+                report.Targets.Add(new($"Replay from 0 {path} ≥ {required / 1000:#,0}k events/s ({temperature})", $"{rate:#,0} ev/s", rate / required, rate >= required, "W8 100k × 100 B"));
             }
         }
 

@@ -25,12 +25,19 @@ internal static class SseSubscriber
         DefaultRequestVersion = System.Net.HttpVersion.Version11,
     };
 
-    public static async Task RunAsync(HttpClient http, string stream, long fromSequence, ISubscriberSink sink, CancellationToken cancellationToken)
+    public static Task RunAsync(HttpClient http, string stream, long fromSequence, ISubscriberSink sink, CancellationToken cancellationToken) =>
+        RunAsync(http, $"v1/workflows/events/stream?workflow_exec_id={Uri.EscapeDataString(stream)}&start_seq={fromSequence.ToString(CultureInfo.InvariantCulture)}",
+            stream, sink, cancellationToken);
+
+    /// <summary>Reads <paramref name="stream"/>'s history from the execution route (<c>event_source=DATABASE</c>): a replay over HTTP.</summary>
+    public static Task ReplayAsync(HttpClient http, string stream, ISubscriberSink sink, CancellationToken cancellationToken) =>
+        RunAsync(http, $"v1/workflows/executions/{Uri.EscapeDataString(stream)}/stream?event_source=DATABASE", stream, sink, cancellationToken);
+
+    private static async Task RunAsync(HttpClient http, string path, string stream, ISubscriberSink sink, CancellationToken cancellationToken)
     {
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get,
-                $"v1/workflows/events/stream?workflow_exec_id={Uri.EscapeDataString(stream)}&start_seq={fromSequence.ToString(CultureInfo.InvariantCulture)}");
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             if (!response.IsSuccessStatusCode)

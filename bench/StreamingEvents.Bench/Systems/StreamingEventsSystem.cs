@@ -126,6 +126,10 @@ internal sealed class StreamingEventsSystem : IEventSystem, IAsyncDisposable
         return new Publisher(handle);
     }
 
+    /// <summary>Reads a stream's history over HTTP from the frontend (the execution route with <c>event_source=DATABASE</c>).</summary>
+    public Task ReplayOverHttpAsync(string stream, ISubscriberSink sink, CancellationToken cancellationToken) =>
+        SseSubscriber.ReplayAsync(_http ?? throw new InvalidOperationException("Only the frontend system serves HTTP."), stream, sink, cancellationToken);
+
     public async Task SubscribeAsync(string stream, long fromSequence, ISubscriberSink sink, CancellationToken cancellationToken)
     {
         if (_http is not null)

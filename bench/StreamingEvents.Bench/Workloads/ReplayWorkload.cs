@@ -7,7 +7,7 @@ namespace StreamingEvents.Bench.Workloads;
 /// <summary>
 /// W8 replay from start_seq = 0: one stream of 100,000 × 100 B events and one of 1,000 × 10 KB, read by a subscriber
 /// from the start to the terminal event. Ours cold (right after every silo process and the client were restarted) and
-/// warm (read again); Redis warm (XREAD COUNT 1000 from 0-0); raw PostgreSQL as the ceiling (one ordered SELECT).
+/// warm (read again), through the .NET SDK and over HTTP (the frontend's SSE, <c>event_source=DATABASE</c>); Redis warm (XREAD COUNT 1000 from 0-0); raw PostgreSQL as the ceiling (one ordered SELECT).
 /// Populating the streams also measures one stream's pipelined publish rate.
 /// </summary>
 internal sealed class ReplayWorkload : IWorkload
@@ -52,6 +52,33 @@ internal sealed class ReplayWorkload : IWorkload
                 }
             }
         }
+
+        // Ours over HTTP: the frontend (with its co-hosted silo) serving the execution route's history as SSE.
+        var frontend = await context.FrontendAsync();
+        var frontendNames = new Dictionary<string, string>();
+        foreach (var (label, events, bytes) in streams)
+        {
+            context.Status.Begin(Id, frontend.Label, $"populating {label}");
+            frontendNames[label] = (await PopulateAsync(frontend, events, bytes)).Stream;
+        }
+
+        context.Status.Begin(Id, frontend.Label, "restarting the frontend (cold)");
+        await frontend.RestartAsync();
+        foreach (var (temperature, repeats) in new[] { ("cold", 1), ("warm", WarmRepeats) })
+        {
+            for (var repeat = 0; repeat < repeats; repeat++)
+            {
+                foreach (var (label, events, _) in streams)
+                {
+                    context.Status.Begin(Id, frontend.Label, $"replay {label} {temperature} over HTTP");
+                    var figures = await ReplayAsync(frontend, frontendNames[label], events,
+                        (sink, cancellationToken) => frontend.ReplayOverHttpAsync(frontendNames[label], sink, cancellationToken));
+                    context.Record(workload, frontend.Label, "D2", figures, $"{label} {temperature}");
+                }
+            }
+        }
+
+        await context.StopFrontendAsync();
 
         // Redis, warm.
         var redis = context.RedisAlways;
@@ -119,13 +146,14 @@ internal sealed class ReplayWorkload : IWorkload
         return (name, events / Clock.Seconds(Clock.Now - started));
     }
 
-    private static async Task<Dictionary<string, double>> ReplayAsync(IEventSystem system, string stream, int expected)
+    private static async Task<Dictionary<string, double>> ReplayAsync(IEventSystem system, string stream, int expected,
+        Func<ISubscriberSink, CancellationToken, Task>? replay = null)
     {
         var sink = new CountingSink();
         var probe = await WindowProbe.StartAsync(system);
         var started = Clock.Now;
         using var bound = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await system.SubscribeAsync(stream, 0, sink, bound.Token);
+        await (replay ?? ((s, ct) => system.SubscribeAsync(stream, 0, s, ct)))(sink, bound.Token);
         var seconds = Clock.Seconds(Clock.Now - started);
         var window = await probe.EndAsync();
         var figures = new Dictionary<string, double>
