@@ -25,6 +25,12 @@ internal sealed record BenchProfile(
     TimeSpan RawWindow,
     List<string> Reductions)
 {
+    /// <summary>
+    /// Whether W6 also writes a heap dump of the frontend and its types by size (<c>dotnet-gcdump</c>) at each of its
+    /// three measurements into the results directory (<c>--gcdump</c>): the attribution of memory per stream.
+    /// </summary>
+    public bool GcDumps { get; init; }
+
     /// <summary>The durability classes the rate workloads run in: D2 always, D1 too when the profile asks for it.</summary>
     public Durability[] DurabilityClasses => LadderD1 ? [Durability.D2, Durability.D1] : [Durability.D2];
 

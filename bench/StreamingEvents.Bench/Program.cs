@@ -1,8 +1,8 @@
 using System.Globalization;
 using StreamingEvents.Bench;
 
-// dotnet run -c Release --project bench/StreamingEvents.Bench [-- --full] [--only=W1,W8] [--repeats=N]
-var profile = args.Contains("--full") ? BenchProfile.Full : BenchProfile.Quick;
+// dotnet run -c Release --project bench/StreamingEvents.Bench [-- --full] [--only=W1,W8] [--repeats=N] [--gcdump]
+var profile = (args.Contains("--full") ? BenchProfile.Full : BenchProfile.Quick) with { GcDumps = args.Contains("--gcdump") };
 if (Option("--repeats=") is { } repeats)
 {
     var n = int.Parse(repeats, CultureInfo.InvariantCulture);

@@ -39,6 +39,7 @@ internal sealed class MemoryWorkload : IWorkload
 
         context.Status.Phase = "baseline";
         var baseline = await MeasureAsync(management, http, frontend, pid);
+        await HeapDumpAsync(context, pid, "baseline");
 
         context.Status.Phase = "publishing";
         var payloads = new PayloadFactory(100);
@@ -67,6 +68,7 @@ internal sealed class MemoryWorkload : IWorkload
         var publishSeconds = Clock.Seconds(Clock.Now - started);
         context.Status.Phase = "measuring active";
         var active = await MeasureAsync(management, http, frontend, pid);
+        await HeapDumpAsync(context, pid, "active");
 
         context.Status.Phase = "deactivating";
         await Task.Delay(TimeSpan.FromSeconds(2));
@@ -79,6 +81,7 @@ internal sealed class MemoryWorkload : IWorkload
             idle = await MeasureAsync(management, http, frontend, pid);
         }
         while (idle.StreamGrains + idle.TaskGrains > streams / 100 && Clock.Now < deadline);
+        await HeapDumpAsync(context, pid, "idle");
 
         var figures = new Dictionary<string, double>(StringComparer.Ordinal)
         {
@@ -101,6 +104,22 @@ internal sealed class MemoryWorkload : IWorkload
         context.Record(workload, frontend.Label, "D2", figures);
         workload.Notes.Add("Activations while active: " + string.Join(", ", active.ByType.OrderByDescending(p => p.Value).Take(5).Select(p => $"{ShortType(p.Key)} {p.Value:#,0}")) + ".");
         workload.Notes.Add("Activations after collection: " + string.Join(", ", idle.ByType.OrderByDescending(p => p.Value).Take(5).Select(p => $"{ShortType(p.Key)} {p.Value:#,0}")) + ".");
+    }
+
+    /// <summary>With <c>--gcdump</c>: the frontend's heap (<c>w6-{phase}.gcdump</c>) and its types by size (<c>.txt</c>).</summary>
+    private static async Task HeapDumpAsync(BenchContext context, int pid, string phase)
+    {
+        if (!context.Profile.GcDumps)
+        {
+            return;
+        }
+
+        var tool = Shell.Which("dotnet-gcdump")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".dotnet", "tools", "dotnet-gcdump");
+        var dump = Path.Combine(context.ResultsDirectory, $"w6-{phase}.gcdump");
+        await Shell.RunAsync(tool, ["collect", "-p", pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "-o", dump], TimeSpan.FromMinutes(5));
+        var report = await Shell.RunAsync(tool, ["report", dump], TimeSpan.FromMinutes(5));
+        await File.WriteAllTextAsync(Path.ChangeExtension(dump, ".txt"), report);
     }
 
     private static async Task<Measurement> MeasureAsync(IManagementGrain management, HttpClient http, StreamingEventsSystem frontend, int pid)
