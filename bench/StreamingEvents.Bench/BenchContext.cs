@@ -54,13 +54,15 @@ internal sealed class BenchContext : IAsyncDisposable
 
     private StreamingEventsSystem? _frontend;
 
+    private int _frontendStarts;
+
     /// <summary>Our frontend process (ASP.NET Core + co-hosted silo, D2) on its own database, started on first use.</summary>
     public async Task<StreamingEventsSystem> FrontendAsync()
     {
         if (_frontend is null)
         {
             Say("starting the frontend process (D2)");
-            _frontend = await StreamingEventsSystem.StartAsync(Postgres, Durability.D2, LogsDirectory, frontend: true);
+            _frontend = await StreamingEventsSystem.StartAsync(Postgres, Durability.D2, LogsDirectory, frontend: true, instance: ++_frontendStarts);
         }
 
         return _frontend;

@@ -50,9 +50,11 @@ internal sealed class StreamingEventsSystem : IEventSystem, IAsyncDisposable
 
     /// <summary>Creates the database, starts <paramref name="silos"/> silo processes (or one frontend) and connects a client.</summary>
     public static async Task<StreamingEventsSystem> StartAsync(PostgresInstance postgres, Durability durability, string logsDirectory,
-        int silos = 1, bool frontend = false)
+        int silos = 1, bool frontend = false, int instance = 1)
     {
-        var database = (frontend ? "se_frontend_" : "se_") + durability.ToString().ToLowerInvariant();
+        // A system started again in the same run (the frontend, stopped between workloads) gets a database of its own.
+        var database = (frontend ? "se_frontend_" : "se_") + durability.ToString().ToLowerInvariant()
+            + (instance > 1 ? $"_{instance}" : string.Empty);
         var connectionString = await postgres.CreateDatabaseAsync(database, synchronousCommit: durability == Durability.D2);
         var cluster = new ClusterSettings(database, connectionString, "bench-" + database.Replace('_', '-'), logsDirectory,
             SynchronousCommit: durability == Durability.D2);
