@@ -86,13 +86,18 @@ public sealed class TaskNotFoundException : StreamingEventsException
     public string TaskId { get; private set; }
 }
 
-/// <summary>The task already published its terminal event; it accepts no more updates.</summary>
+/// <summary>
+/// The task already published its terminal event, or has one on its way (then <see cref="Status"/> is still
+/// <see cref="CustomTaskStatus.Running"/>); it accepts no more updates.
+/// </summary>
 [GenerateSerializer, Alias("se.TaskAlreadyFinishedException")]
 public sealed class TaskAlreadyFinishedException : StreamingEventsException
 {
     /// <summary>Creates the error.</summary>
     public TaskAlreadyFinishedException(string taskId, CustomTaskStatus status)
-        : base(Codes.TaskFinished, $"Task '{taskId}' has already finished ({status}); it accepts no more events.")
+        : base(Codes.TaskFinished, status == CustomTaskStatus.Running
+            ? $"Task '{taskId}' is finishing: its terminal event is already being published; it accepts no more events."
+            : $"Task '{taskId}' has already finished ({status}); it accepts no more events.")
     {
         TaskId = taskId;
         Status = status;

@@ -195,7 +195,9 @@ public sealed class TaskHandleTests
         var completing = handle.CompleteAsync();
 
         Assert.True(handle.IsFinishing);
-        await Assert.ThrowsAsync<TaskAlreadyFinishedException>(() => handle.UpdateStateAsync(new Progress(2, "")));
+        var refused = await Assert.ThrowsAsync<TaskAlreadyFinishedException>(() => handle.UpdateStateAsync(new Progress(2, "")));
+        Assert.Contains("is finishing", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("(Running)", refused.Message, StringComparison.Ordinal);
         Assert.Throws<TaskAlreadyFinishedException>(() => { _ = handle.FailAsync("late"); });
         release();
         await update.Within();
