@@ -28,56 +28,13 @@ internal sealed class ReplayWorkload : IWorkload
         workload.Notes.Add("populate = one publisher pipelining the whole stream (at most 2,000 publishes in flight): a single stream's maximum publish rate.");
         var streams = new (string Name, int Events, int Bytes)[] { ("100k x 100 B", context.Profile.W8Events, 100), ("1k x 10 KB", 1_000, 10_000) };
 
-        // Ours, D2.
+        // Ours, D2, through the SDK.
         var ours = context.OursD2;
-        var names = new Dictionary<string, (string Stream, double PopulateRate)>();
-        foreach (var (label, events, bytes) in streams)
-        {
-            context.Status.Begin(Id, ours.Label, $"populating {label}");
-            names[label] = await PopulateAsync(ours, events, bytes);
-        }
-
-        context.Status.Begin(Id, ours.Label, "restarting the silo (cold)");
-        await ours.RestartAsync();
-        foreach (var (temperature, repeats) in new[] { ("cold", 1), ("warm", WarmRepeats) })
-        {
-            for (var repeat = 0; repeat < repeats; repeat++)
-            {
-                foreach (var (label, events, bytes) in streams)
-                {
-                    context.Status.Begin(Id, ours.Label, $"replay {label} {temperature}");
-                    var figures = await ReplayAsync(ours, names[label].Stream, events);
-                    figures["populate_events_per_s"] = names[label].PopulateRate;
-                    context.Record(workload, ours.Label, "D2", figures, $"{label} {temperature}");
-                }
-            }
-        }
+        await OursColdAndWarmAsync(context, workload, ours, streams, "the silo", (stream, sink, cancellationToken) => ours.SubscribeAsync(stream, 0, sink, cancellationToken));
 
         // Ours over HTTP: the frontend (with its co-hosted silo) serving the execution route's history as SSE.
         var frontend = await context.FrontendAsync();
-        var frontendNames = new Dictionary<string, string>();
-        foreach (var (label, events, bytes) in streams)
-        {
-            context.Status.Begin(Id, frontend.Label, $"populating {label}");
-            frontendNames[label] = (await PopulateAsync(frontend, events, bytes)).Stream;
-        }
-
-        context.Status.Begin(Id, frontend.Label, "restarting the frontend (cold)");
-        await frontend.RestartAsync();
-        foreach (var (temperature, repeats) in new[] { ("cold", 1), ("warm", WarmRepeats) })
-        {
-            for (var repeat = 0; repeat < repeats; repeat++)
-            {
-                foreach (var (label, events, _) in streams)
-                {
-                    context.Status.Begin(Id, frontend.Label, $"replay {label} {temperature} over HTTP");
-                    var figures = await ReplayAsync(frontend, frontendNames[label], events,
-                        (sink, cancellationToken) => frontend.ReplayOverHttpAsync(frontendNames[label], sink, cancellationToken));
-                    context.Record(workload, frontend.Label, "D2", figures, $"{label} {temperature}");
-                }
-            }
-        }
-
+        await OursColdAndWarmAsync(context, workload, frontend, streams, "the frontend", frontend.ReplayOverHttpAsync);
         await context.StopFrontendAsync();
 
         // Redis, warm.
@@ -88,7 +45,7 @@ internal sealed class ReplayWorkload : IWorkload
             var (stream, rate) = await PopulateAsync(redis, events, bytes);
             for (var repeat = 0; repeat < WarmRepeats; repeat++)
             {
-                var figures = await ReplayAsync(redis, stream, events);
+                var figures = await ReplayAsync(redis, events, (sink, cancellationToken) => redis.SubscribeAsync(stream, 0, sink, cancellationToken));
                 figures["populate_events_per_s"] = rate;
                 context.Record(workload, redis.Label, "D2", figures, $"{label} warm");
             }
@@ -134,6 +91,35 @@ internal sealed class ReplayWorkload : IWorkload
         await raw.ResetAsync();
     }
 
+    /// <summary>Populates each stream, restarts every process of <paramref name="system"/>, then replays cold once and warm.</summary>
+    private async Task OursColdAndWarmAsync(BenchContext context, WorkloadReport workload, StreamingEventsSystem system,
+        (string Name, int Events, int Bytes)[] streams, string processes, Func<string, ISubscriberSink, CancellationToken, Task> replay)
+    {
+        var names = new Dictionary<string, (string Stream, double PopulateRate)>();
+        foreach (var (label, events, bytes) in streams)
+        {
+            context.Status.Begin(Id, system.Label, $"populating {label}");
+            names[label] = await PopulateAsync(system, events, bytes);
+        }
+
+        context.Status.Begin(Id, system.Label, $"restarting {processes} (cold)");
+        await system.RestartAsync();
+        foreach (var (temperature, repeats) in new[] { ("cold", 1), ("warm", WarmRepeats) })
+        {
+            for (var repeat = 0; repeat < repeats; repeat++)
+            {
+                foreach (var (label, events, _) in streams)
+                {
+                    context.Status.Begin(Id, system.Label, $"replay {label} {temperature}");
+                    var stream = names[label].Stream;
+                    var figures = await ReplayAsync(system, events, (sink, cancellationToken) => replay(stream, sink, cancellationToken));
+                    figures["populate_events_per_s"] = names[label].PopulateRate;
+                    context.Record(workload, system.Label, "D2", figures, $"{label} {temperature}");
+                }
+            }
+        }
+    }
+
     /// <summary>Opens a stream and publishes events 2..n-1 pipelined, then the terminal event n.</summary>
     private static async Task<(string Stream, double Rate)> PopulateAsync(IEventSystem system, int events, int bytes)
     {
@@ -146,14 +132,13 @@ internal sealed class ReplayWorkload : IWorkload
         return (name, events / Clock.Seconds(Clock.Now - started));
     }
 
-    private static async Task<Dictionary<string, double>> ReplayAsync(IEventSystem system, string stream, int expected,
-        Func<ISubscriberSink, CancellationToken, Task>? replay = null)
+    private static async Task<Dictionary<string, double>> ReplayAsync(IEventSystem system, int expected, Func<ISubscriberSink, CancellationToken, Task> replay)
     {
         var sink = new CountingSink();
         var probe = await WindowProbe.StartAsync(system);
         var started = Clock.Now;
         using var bound = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await (replay ?? ((s, ct) => system.SubscribeAsync(stream, 0, s, ct)))(sink, bound.Token);
+        await replay(sink, bound.Token);
         var seconds = Clock.Seconds(Clock.Now - started);
         var window = await probe.EndAsync();
         var figures = new Dictionary<string, double>
